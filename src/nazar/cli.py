@@ -1,0 +1,300 @@
+"""The ``nazar`` command: classify, train, eval, info and report, reading and writing JSONL.
+
+Exit status: 0 all good; 1 some records could not be scored (each is still written, with an
+``error`` field); 2 the command cannot run as asked (bad option, unreadable file, no model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from nazar import __version__
+from nazar.records import (
+    FORMATS,
+    MAX_TEXT_CHARS,
+    InputError,
+    ReadOptions,
+    RecordReader,
+    open_output,
+    write_jsonl,
+)
+from nazar.types import LABELS, LANGUAGES, THEMES, Item
+
+EXIT_OK, EXIT_RECORD_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+def _progress(iterable: Any, desc: str, unit: str = "text", total: int | None = None) -> Any:
+    """A progress bar on a terminal; nothing when stderr is a pipe or a file."""
+    return tqdm(iterable, desc=desc, unit=unit, total=total, disable=not sys.stderr.isatty())
+
+
+def _threshold(value: str) -> float:
+    try:
+        t = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0.0 <= t <= 1.0:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return t
+
+
+def _add_input_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inputs", nargs="*", metavar="INPUT", help="files to read ('-' or none: stdin)")
+    p.add_argument("--format", choices=FORMATS, default="auto", help="input format (default: auto)")
+    p.add_argument("--text-field", help="field holding the text (default: text/content/message)")
+    p.add_argument("--id-field", help="field holding the record id (default: id)")
+    p.add_argument(
+        "--max-chars",
+        type=int,
+        default=MAX_TEXT_CHARS,
+        help=f"truncate longer texts, with a warning (default: {MAX_TEXT_CHARS:,})",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nazar",
+        description="Detect violent-extremist propaganda in Arabic, Russian, Kazakh and English, "
+        "and tell it apart from worship, journalism and counter-speech.",
+    )
+    parser.add_argument("--version", action="version", version=f"nazar {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "classify",
+        help="label texts (JSONL/CSV/TXT in, JSONL out)",
+        description="Label each input record: label, flagged, calibrated score, all five scores, "
+        "language, themes and evidence spans into the original text. One output line per input "
+        "record, in order; records that cannot be scored carry an 'error' field.",
+    )
+    _add_input_options(p)
+    p.add_argument("-o", "--output", help="output JSONL file (default: stdout)")
+    p.add_argument(
+        "--threshold", type=_threshold, help="operating threshold on score (default: 0.5)"
+    )
+    p.add_argument("--model", help="model file (default: $NAZAR_HOME/models or shipped)")
+    p.add_argument("--batch-size", type=int, default=512, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser(
+        "train",
+        help="train a model from labelled JSONL",
+        description="Train the n-gram classifier from labelled JSONL (fields: text, label, "
+        "optional lang, themes, id). Deterministic: the same data gives the same model.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="labelled JSONL files")
+    p.add_argument(
+        "-o", "--output", help="model file (default: $NAZAR_HOME/models/default.npz)"
+    )
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "eval",
+        help="measure a model on labelled JSONL",
+        description="Per-class precision/recall/F1, confusion matrix, false-positive rate on "
+        "religious and news rows, per language, expected calibration error and bootstrap "
+        "95%% intervals, on labelled JSONL (text, label, optional lang).",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="labelled JSONL files")
+    p.add_argument("--model", help="model file (default: $NAZAR_HOME/models or shipped)")
+    p.add_argument("--threshold", type=_threshold, help="operating threshold (default: 0.5)")
+    p.add_argument("--json", dest="json_out", help="also write the full result as JSON here")
+    p.add_argument("--bootstrap", type=int, default=200, help="bootstrap rounds (default: 200)")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("info", help="show the model, languages and data provenance")
+    p.add_argument("--model", help="model file (default: $NAZAR_HOME/models or shipped)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("report", help="summarise a classify output file for a person")
+    p.add_argument("input", help="JSONL written by `nazar classify`")
+    p.add_argument("--top", type=int, default=10, help="flagged items to show (default: 10)")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except InputError as exc:
+        print(f"nazar: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except FileNotFoundError as exc:
+        print(f"nazar: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # A reader such as `head` closed the pipe: stop quietly, as Unix tools do.
+        sys.stderr.close()
+        return EXIT_OK
+
+
+def _load_detector(args: argparse.Namespace) -> Any:
+    from nazar.detect.pipeline import DEFAULT_THRESHOLD, Detector
+
+    threshold = args.threshold if getattr(args, "threshold", None) is not None else DEFAULT_THRESHOLD
+    return Detector.load(getattr(args, "model", None), threshold=threshold)
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    detector = _load_detector(args)
+    reader = RecordReader(
+        ReadOptions(args.format, args.text_field, args.id_field, max_chars=args.max_chars)
+    )
+    items: Iterator[Item] = _progress(reader.read(args.inputs), desc="classify")
+    out = open_output(args.output)
+    try:
+        rows = (v.to_dict() for v in detector.classify_stream(items, args.batch_size))
+        n = write_jsonl(out, rows)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    rep = reader.report
+    if rep.errors or rep.warnings or rep.blank_lines:
+        print(
+            f"nazar: {n} records written; {rep.errors} could not be scored (see 'error'), "
+            f"{rep.warnings} warnings, {rep.blank_lines} blank lines skipped",
+            file=sys.stderr,
+        )
+    return EXIT_RECORD_ERRORS if rep.errors else EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import os
+
+    from nazar.detect.training import load_labelled_jsonl, train_model
+
+    records = []
+    for path in args.inputs:
+        if not Path(path).exists():
+            raise InputError(f"no such file: {path}")
+        records.extend(load_labelled_jsonl(path))
+    output = args.output or str(Path(os.environ.get("NAZAR_HOME", "var")) / "models/default.npz")
+    bar = tqdm(total=6, desc="train", disable=not sys.stderr.isatty())
+
+    def step(msg: str) -> None:
+        bar.set_postfix_str(msg)
+        bar.update()
+
+    model = train_model(records, progress=step)
+    bar.close()
+    model.save(output)
+    counts = Counter(r.label for r in records)
+    print(f"trained {model.version} on {len(records):,} texts {dict(counts)} -> {output}")
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from nazar.detect.evaluation import evaluate, format_report
+    from nazar.detect.training import load_labelled_jsonl
+
+    detector = _load_detector(args)
+    records = []
+    for path in args.inputs:
+        if not Path(path).exists():
+            raise InputError(f"no such file: {path}")
+        records.extend(load_labelled_jsonl(path))
+    items = (Item(id=r.id, text=r.text) for r in records)
+    verdicts = list(
+        _progress(detector.classify_stream(items), desc="eval", total=len(records))
+    )
+    langs = [r.lang or v.lang for r, v in zip(records, verdicts, strict=True)]
+    result = evaluate(
+        [r.label for r in records],
+        [v.label for v in verdicts],
+        [v.score for v in verdicts],
+        langs,
+        bootstrap_rounds=args.bootstrap,
+    )
+    result["model"] = detector.version
+    result["threshold"] = detector.threshold
+    print(format_report(result, title=f"model {detector.version}, threshold {detector.threshold}"))
+    if args.json_out:
+        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json_out).write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return EXIT_OK
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from nazar.detect.pipeline import default_model_path
+
+    detector = _load_detector(args)
+    model = detector.model
+    info = {
+        "nazar": __version__,
+        "model": detector.version,
+        "model_file": str(args.model or default_model_path()),
+        "labels": list(model.labels),
+        "themes": list(model.themes),
+        "languages": list(LANGUAGES),
+        "lexicon": {"entries": detector.lexicon.size, "languages": detector.lexicon.languages},
+        "threshold": detector.threshold,
+        "training": {"n_train": model.info.n_train, "params": model.info.params},
+        "provenance": model.info.sources,
+    }
+    if args.json:
+        print(json.dumps(info, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"nazar {__version__}, model {info['model']} ({info['model_file']})")
+    print(f"labels: {', '.join(LABELS)}")
+    print(f"themes: {', '.join(THEMES)}")
+    print(f"languages: {', '.join(LANGUAGES)} (others get their code and a best-effort label)")
+    print(f"lexicon: {detector.lexicon.size} cues in {', '.join(detector.lexicon.languages)}")
+    print(f"trained on {model.info.n_train:,} texts:")
+    by_source: Counter[str] = Counter()
+    for s in model.info.sources:
+        by_source[s["source"]] += s["n"]
+    for source, n in sorted(by_source.items()):
+        print(f"  {n:7,}  {source}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    path = Path(args.input)
+    if not path.exists():
+        raise InputError(f"no such file: {path}")
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from exc
+    labels = Counter(r.get("label") or "error" for r in rows)
+    langs = Counter(r.get("lang", "und") for r in rows)
+    flagged = sorted((r for r in rows if r.get("flagged")), key=lambda r: -r["score"])
+    print(f"Nazar report: {len(rows)} texts from {path.name}")
+    print("  by label:    " + ", ".join(f"{k} {v}" for k, v in labels.most_common()))
+    print("  by language: " + ", ".join(f"{k} {v}" for k, v in langs.most_common()))
+    print(f"  flagged:     {len(flagged)} ({100 * len(flagged) / max(len(rows), 1):.0f}%)")
+    themes = Counter(t for r in flagged for t in r.get("themes", []))
+    if themes:
+        print("  themes in flagged texts: " + ", ".join(f"{k} {v}" for k, v in themes.most_common()))
+    for r in flagged[: args.top]:
+        spans = "; ".join(f"«{e['text']}»" for e in r.get("evidence", [])[:3])
+        print(f"\n  [{r['score']:.2f}] {r['id']} ({r['lang']}, {', '.join(r['themes']) or '-'})")
+        print(f"      evidence: {spans or '-'}")
+    errors = [r for r in rows if r.get("error")]
+    for r in errors[: args.top]:
+        print(f"\n  [error] {r['id']}: {r['error']}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,80 @@
+"""Plain data types passed between pipeline stages: an ``Item`` in, a ``Verdict`` out."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+LABELS: tuple[str, ...] = (
+    "violent_extremist",
+    "news",
+    "counter_narrative",
+    "religious",
+    "other",
+)
+POSITIVE_LABEL = "violent_extremist"
+
+THEMES: tuple[str, ...] = (
+    "call_to_join",
+    "defend_the_oppressed",
+    "religious_legitimacy",
+    "military_might",
+    "utopia_governance",
+    "martyrdom_reward",
+    "takfir",
+    "revenge_grievance",
+    "dehumanization",
+)
+
+LANGUAGES: tuple[str, ...] = ("ar", "ru", "kk", "en")
+
+
+@dataclass(slots=True)
+class Item:
+    """One text to judge, with where it came from."""
+
+    id: str
+    text: str | None
+    input: dict[str, Any] = field(default_factory=dict)
+    # Set when the record could not be read well enough to score (kept, never dropped).
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Evidence:
+    """A span of the *original* text that drove the decision, and why."""
+
+    start: int
+    end: int
+    text: str
+    why: str
+
+
+@dataclass(slots=True)
+class Verdict:
+    """The detector's answer for one item; ``to_dict`` is the CLI's JSONL contract."""
+
+    id: str
+    label: str | None
+    flagged: bool
+    score: float | None
+    scores: dict[str, float]
+    lang: str
+    themes: list[str]
+    evidence: list[Evidence]
+    model: str
+    input: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    matches: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        if not self.error:
+            out.pop("error")
+        if not self.warnings:
+            out.pop("warnings")
+        if not self.matches:
+            out.pop("matches")
+        return out

@@ -26,7 +26,9 @@ def test_jsonl_keeps_unused_fields_and_ids(tmp_path: Path) -> None:
 
 def test_broken_json_and_missing_text_become_error_records(tmp_path: Path) -> None:
     f = tmp_path / "bad.jsonl"
-    f.write_text('{"id": "a", "text": "ok"}\n{"id": "b", "text": \n\n{"id": "c"}\n[1, 2]\n', "utf-8")
+    f.write_text(
+        '{"id": "a", "text": "ok"}\n{"id": "b", "text": \n\n{"id": "c"}\n[1, 2]\n', "utf-8"
+    )
     messages: list[str] = []
     reader = RecordReader(warn=messages.append)
     items = list(reader.read([str(f)]))
@@ -60,7 +62,7 @@ def test_huge_text_is_truncated_not_dropped(tmp_path: Path) -> None:
 def test_csv_rows_with_wrong_width_are_errors(tmp_path: Path) -> None:
     f = tmp_path / "in.csv"
     f.write_text('id,message,extra\n1,"hello, world",x\n2,only two\n3,"multi\nline",y\n', "utf-8")
-    items, reader = read(f)
+    items, _ = read(f)
     assert [i.id for i in items] == ["1", "in.csv:3", "3"]
     assert items[0].text == "hello, world" and items[0].input == {"extra": "x"}
     assert "fields" in items[1].error

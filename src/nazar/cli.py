@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(p)
     p.add_argument("-o", "--output", help="output JSONL file (default: stdout)")
     p.add_argument(
-        "--threshold", type=_threshold, help="operating threshold on score (default: 0.5)"
+        "--threshold", type=_threshold, help="operating threshold on score (default: 0.7)"
     )
     p.add_argument("--model", help="model file (default: $NAZAR_HOME/models or shipped)")
     p.add_argument("--batch-size", type=int, default=512, help=argparse.SUPPRESS)
@@ -91,9 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         "optional lang, themes, id). Deterministic: the same data gives the same model.",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="labelled JSONL files")
-    p.add_argument(
-        "-o", "--output", help="model file (default: $NAZAR_HOME/models/default.npz)"
-    )
+    p.add_argument("-o", "--output", help="model file (default: $NAZAR_HOME/models/default.npz)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(
@@ -105,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="labelled JSONL files")
     p.add_argument("--model", help="model file (default: $NAZAR_HOME/models or shipped)")
-    p.add_argument("--threshold", type=_threshold, help="operating threshold (default: 0.5)")
+    p.add_argument("--threshold", type=_threshold, help="operating threshold (default: 0.7)")
     p.add_argument("--json", dest="json_out", help="also write the full result as JSON here")
     p.add_argument("--bootstrap", type=int, default=200, help="bootstrap rounds (default: 200)")
     p.set_defaults(func=cmd_eval)
@@ -147,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
 def _load_detector(args: argparse.Namespace) -> Any:
     from nazar.detect.pipeline import DEFAULT_THRESHOLD, Detector
 
-    threshold = args.threshold if getattr(args, "threshold", None) is not None else DEFAULT_THRESHOLD
+    threshold = (
+        args.threshold if getattr(args, "threshold", None) is not None else DEFAULT_THRESHOLD
+    )
     return Detector.load(getattr(args, "model", None), threshold=threshold)
 
 
@@ -210,9 +210,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             raise InputError(f"no such file: {path}")
         records.extend(load_labelled_jsonl(path))
     items = (Item(id=r.id, text=r.text) for r in records)
-    verdicts = list(
-        _progress(detector.classify_stream(items), desc="eval", total=len(records))
-    )
+    verdicts = list(_progress(detector.classify_stream(items), desc="eval", total=len(records)))
     langs = [r.lang or v.lang for r, v in zip(records, verdicts, strict=True)]
     result = evaluate(
         [r.label for r in records],
@@ -285,7 +283,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(f"  flagged:     {len(flagged)} ({100 * len(flagged) / max(len(rows), 1):.0f}%)")
     themes = Counter(t for r in flagged for t in r.get("themes", []))
     if themes:
-        print("  themes in flagged texts: " + ", ".join(f"{k} {v}" for k, v in themes.most_common()))
+        print(
+            "  themes in flagged texts: " + ", ".join(f"{k} {v}" for k, v in themes.most_common())
+        )
     for r in flagged[: args.top]:
         spans = "; ".join(f"«{e['text']}»" for e in r.get("evidence", [])[:3])
         print(f"\n  [{r['score']:.2f}] {r['id']} ({r['lang']}, {', '.join(r['themes']) or '-'})")

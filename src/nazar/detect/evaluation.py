@@ -75,11 +75,14 @@ def evaluate(
         fp = int(((gold != label) & (pred == label)).sum())
         fn = int(((gold == label) & (pred != label)).sum())
         p, r, f = _prf(tp, fp, fn)
-        per_class[label] = {"precision": p, "recall": r, "f1": f, "support": int((gold == label).sum())}
+        per_class[label] = {
+            "precision": p,
+            "recall": r,
+            "f1": f,
+            "support": int((gold == label).sum()),
+        }
 
-    confusion = {
-        g: {p: int(((gold == g) & (pred == p)).sum()) for p in LABELS} for g in LABELS
-    }
+    confusion = {g: {p: int(((gold == g) & (pred == p)).sum()) for p in LABELS} for g in LABELS}
 
     def fpr_on(label: str, mask: np.ndarray | None = None) -> dict[str, Any]:
         rows = gold == label if mask is None else (gold == label) & mask
@@ -111,9 +114,7 @@ def evaluate(
     return {
         "n": n,
         "overall": flagged_block(np.ones(n, dtype=bool)),
-        "per_language": {
-            lg: flagged_block(lang == lg) for lg in sorted(set(lang.tolist()))
-        },
+        "per_language": {lg: flagged_block(lang == lg) for lg in sorted(set(lang.tolist()))},
         "per_class": per_class,
         "confusion": confusion,
     }
@@ -147,7 +148,7 @@ def format_report(result: dict[str, Any], title: str = "") -> str:
             f"{label:18} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f} {m['support']:8}"
         )
     lines.append("")
-    lines.append("confusion (rows gold, columns predicted): " + " ".join(l[:6] for l in LABELS))
+    lines.append("confusion (rows gold, columns predicted): " + " ".join(lab[:6] for lab in LABELS))
     for g, row in result["confusion"].items():
         lines.append(f"{g:18} " + " ".join(f"{row[p]:6}" for p in LABELS))
     return "\n".join(lines)

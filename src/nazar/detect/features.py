@@ -14,9 +14,20 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.preprocessing import normalize as l2_normalize
 
 WORD_RE = re.compile(r"\w+")
+# Platform artefacts say where a text was collected, not what it says: retweet markers,
+# placeholder mentions and links, literal line-break markers of some datasets. Left in, a model
+# learns "tweets with links are propaganda" from whichever source had more links.
+#
+# The Arabic vocative "يا" goes too: written propaganda is full of "O Muslims!" calls, so a
+# model learns it as a signal, while everyday Arabic tweets use it in almost every line
+# ("يا رب", "يا حبيبي"); it says nothing about the voice of a text.
+ARTIFACTS_RE = re.compile(r"(?<!\w)(?:rt|via|يا)(?!\w)|@user:?|(?<!\w)url(?!\w)|<lf>")
+
+
+def strip_artifacts(text: str) -> str:
+    return ARTIFACTS_RE.sub(" ", text)
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,7 @@ class TextFeaturizer:
     def _counts(
         self, texts: list[str], cue_tokens: list[list[str]] | None
     ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        texts = [strip_artifacts(t) for t in texts]
         char = self._char.transform(texts)
         if cue_tokens is not None:
             texts = [
@@ -87,32 +99,51 @@ class TextFeaturizer:
     def transform(
         self, texts: list[str], cue_tokens: list[list[str]] | None = None
     ) -> sp.csr_matrix:
-        if self.idf_char is None or self.idf_word is None:
-            raise RuntimeError("featurizer is not fitted")
-        char, word = self._counts(texts, cue_tokens)
-        return sp.hstack([_weigh(char, self.idf_char), _weigh(word, self.idf_word)], format="csr")
+        return self.transform_with_norms(texts, cue_tokens)[0]
 
-    def word_contributions(self, text: str, words: list[str], weights: np.ndarray) -> np.ndarray:
-        """How much each word of ``text`` adds to a linear score with ``weights``.
+    def transform_with_norms(
+        self, texts: list[str], cue_tokens: list[list[str]] | None = None
+    ) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Features, and each text's (char, word) block norms before normalisation.
 
-        ``char_wb`` n-grams never cross a word boundary, so a word's n-grams are the same
-        alone as inside the text; each block is scaled by the text's own norm, as in
-        ``transform``, so the numbers are the word's real share of the score.
+        The norms let ``word_contributions`` put each word's share on the text's own scale.
         """
         if self.idf_char is None or self.idf_word is None:
             raise RuntimeError("featurizer is not fitted")
-        doc_char, doc_word = self._counts([text], None)
+        char, word = self._counts(texts, cue_tokens)
+        char = _weigh(char, self.idf_char)
+        word = _weigh(word, self.idf_word)
+        norms = np.stack([_row_norms(char), _row_norms(word)], axis=1)
+        X = sp.hstack([_scale_rows(char, norms[:, 0]), _scale_rows(word, norms[:, 1])], "csr")
+        return X, norms
+
+    def word_contributions(
+        self, words: list[str], doc_norms: np.ndarray, weights: np.ndarray
+    ) -> np.ndarray:
+        """Each word's share of linear scores: (n_words, n_directions).
+
+        ``doc_norms`` holds, per word, the (char, word) norms of the text it comes from.
+        ``char_wb`` n-grams never cross a word boundary, so a word's n-grams are the same
+        alone as inside its text; scaled by the text's norms they are its real share of the
+        score (word bigrams are left out: they belong to two words).
+        """
+        if self.idf_char is None or self.idf_word is None:
+            raise RuntimeError("featurizer is not fitted")
         char, word = self._counts(words, None)
-        out = np.zeros(len(words), dtype=np.float64)
         split = self.config.char_features
-        for doc, part, idf, w in (
-            (doc_char, char, self.idf_char, weights[:split]),
-            (doc_word, word, self.idf_word, weights[split:]),
-        ):
-            doc_weighted = _weigh(doc, idf, normalise=False)
-            norm = float(np.sqrt(doc_weighted.multiply(doc_weighted).sum())) or 1.0
-            out += _weigh(part, idf, normalise=False) @ w / norm
-        return out
+        char_part = _weigh(char, self.idf_char) @ weights[:split]
+        word_part = _weigh(word, self.idf_word) @ weights[split:]
+        return char_part / doc_norms[:, :1] + word_part / doc_norms[:, 1:]
+
+
+def _row_norms(m: sp.csr_matrix) -> np.ndarray:
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return norms
+
+
+def _scale_rows(m: sp.csr_matrix, norms: np.ndarray) -> sp.csr_matrix:
+    return sp.diags(1.0 / norms).astype(np.float32) @ m
 
 
 def _idf(counts: sp.csr_matrix) -> np.ndarray:
@@ -121,7 +152,7 @@ def _idf(counts: sp.csr_matrix) -> np.ndarray:
     return (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
 
 
-def _weigh(counts: sp.csr_matrix, idf: np.ndarray, normalise: bool = True) -> sp.csr_matrix:
-    counts = counts.copy()
+def _weigh(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """Sublinear TF times IDF (in place: the counts are fresh from the hashing vectorizer)."""
     counts.data = np.log1p(counts.data) * idf[counts.indices]
-    return l2_normalize(counts, copy=False) if normalise else counts
+    return counts

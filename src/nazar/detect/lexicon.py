@@ -85,11 +85,13 @@ class Lexicon:
             if bad:
                 raise ValueError(f"lexicon entry {cue.id}: unknown themes {bad}")
             by_lang.setdefault(cue.lang, []).append((cue, pattern))
-        # One alternation per language: a single scan of the text finds every cue.
-        self._compiled: dict[str, tuple[re.Pattern[str], list[Cue]]] = {}
+        # One alternation per language: a single scan finds where cues are; which cue it was
+        # is then asked of the patterns one by one at that position only. (Named groups in the
+        # big alternation would say it directly, but make the scan several times slower.)
+        self._compiled: dict[str, tuple[re.Pattern[str], list[tuple[Cue, re.Pattern[str]]]]] = {}
         for lang, items in by_lang.items():
-            groups = "|".join(f"(?P<c{i}>{pattern})" for i, (_, pattern) in enumerate(items))
-            self._compiled[lang] = (re.compile(groups), [cue for cue, _ in items])
+            scan = re.compile("|".join(f"(?:{pattern})" for _, pattern in items))
+            self._compiled[lang] = (scan, [(cue, re.compile(pattern)) for cue, pattern in items])
         self.size = len(entries)
 
     @classmethod
@@ -121,12 +123,21 @@ class Lexicon:
                 compiled = self._compiled.get(lang)
                 if compiled is None:
                     continue
-                regex, cues = compiled
-                for m in regex.finditer(text):
+                scan, cues = compiled
+                for m in scan.finditer(text):
                     if m.end() > m.start():
-                        hits.append(Hit(m.start(), m.end(), cues[int(m.lastgroup[1:])]))
+                        hits.append(Hit(m.start(), m.end(), _which(cues, text, m)))
         hits.sort(key=lambda h: (h.start, -h.end))
         return hits
+
+
+def _which(cues: list[tuple[Cue, re.Pattern[str]]], text: str, m: re.Match[str]) -> Cue:
+    """The first cue whose pattern matches exactly the span the scan found (as the scan did)."""
+    for cue, pattern in cues:
+        found = pattern.match(text, m.start())
+        if found is not None and found.end() == m.end():
+            return cue
+    return cues[0][0]  # unreachable: the scan matched one of these alternatives
 
 
 def cue_tokens(hits: list[Hit]) -> list[str]:

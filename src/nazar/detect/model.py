@@ -46,7 +46,7 @@ class NgramClassifier:
     def __init__(
         self,
         features: FeatureConfig | None = None,
-        C: float = 8.0,
+        C: float = 2.0,
         theme_C: float = 4.0,
         calibration_folds: int = 3,
         random_state: int = 0,
@@ -65,6 +65,7 @@ class NgramClassifier:
         self.theme_coef_: np.ndarray | None = None
         self.theme_intercept_: np.ndarray | None = None
         self.info = TrainingInfo()
+        self._version: str | None = None
 
     # -- training ------------------------------------------------------------------
     def fit(
@@ -97,6 +98,7 @@ class NgramClassifier:
         lr = self._new_lr(self.C)
         lr.fit(X, y, sample_weight=w)
         self.coef_ = lr.coef_.astype(np.float32)
+        self._version = None
         self.intercept_ = lr.intercept_.astype(np.float32)
         step("final model")
 
@@ -114,7 +116,7 @@ class NgramClassifier:
         return self
 
     def _new_lr(self, C: float) -> LogisticRegression:
-        return LogisticRegression(C=C, max_iter=2000, tol=1e-5)
+        return LogisticRegression(C=C, max_iter=1000, tol=1e-4)
 
     def _fit_themes(self, X: sp.csr_matrix, themes: list[list[str]], w: np.ndarray) -> None:
         """One-vs-rest theme taggers, trained on the texts that carry theme annotations."""
@@ -175,9 +177,12 @@ class NgramClassifier:
     # -- persistence ------------------------------------------------------------------
     @property
     def version(self) -> str:
+        """A content hash of the weights: the same model always has the same id."""
         self._check_fitted()
-        digest = hashlib.sha256(self.coef_.tobytes()).hexdigest()[:10]
-        return f"nazar-ngram-{digest}"
+        if self._version is None:
+            digest = hashlib.sha256(self.coef_.tobytes()).hexdigest()[:10]
+            self._version = f"nazar-ngram-{digest}"
+        return self._version
 
     def save(self, path: str | Path) -> None:
         self._check_fitted()

@@ -7,6 +7,7 @@ Each step is a named component a user can inspect or replace, as in a spaCy pipe
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -20,9 +21,12 @@ from nazar.detect.model import NgramClassifier
 from nazar.text import NormalizedText, identify_language, normalize
 from nazar.types import POSITIVE_LABEL, Evidence, Item, Verdict
 
-DEFAULT_THRESHOLD = 0.5
+# Precision first (TAXONOMY.md): flag only when the calibrated probability is at least 0.7;
+# wrongly flagging worship or journalism harms the people the system exists to protect.
+DEFAULT_THRESHOLD = 0.7
 MAX_EVIDENCE = 6
 THEME_THRESHOLD = 0.5
+MIN_WORD_WEIGHT = 0.05  # a word must add at least this much to its label's logit to be shown
 # Labels whose themes are worth reporting: a recruiter's narratives, or the narratives a
 # counter-message answers. Themes on news or worship would only mislead.
 THEMED_LABELS = frozenset({POSITIVE_LABEL, "counter_narrative"})
@@ -66,7 +70,10 @@ class Detector:
         self.threshold = threshold
         self.max_evidence = max_evidence
         self._positive = model.labels.index(POSITIVE_LABEL)
-        self._directions: dict[str, np.ndarray] = {}
+        # Per label, weights whose product with a text says how much it favours that label.
+        self._directions = np.stack(
+            [model.label_direction(label) for label in model.labels], axis=1
+        )
 
     @classmethod
     def load(cls, path: str | Path | None = None, **kwargs: float) -> Detector:
@@ -100,18 +107,30 @@ class Detector:
     def classify(self, items: list[Item]) -> list[Verdict]:
         scorable = [i for i, item in enumerate(items) if item.error is None and item.text]
         prepared = [prepare(items[i].text, self.lexicon) for i in scorable]  # type: ignore[arg-type]
-        proba = np.zeros((0, len(self.model.labels)))
-        themes = np.zeros((0, len(self.model.themes)))
-        if prepared:
-            X = self.model.transform(
-                [p.normalized.text for p in prepared], [cue_tokens(p.hits) for p in prepared]
-            )
-            proba = self.model.predict_proba_features(X)
-            themes = self.model.theme_proba(X)
         verdicts: list[Verdict] = [self._error_verdict(item) for item in items]
+        if not prepared:
+            return verdicts
+        X, norms = self.model.featurizer.transform_with_norms(
+            [p.normalized.text for p in prepared], [cue_tokens(p.hits) for p in prepared]
+        )
+        proba = self.model.predict_proba_features(X)
+        themes = self.model.theme_proba(X)
+        labels = [self._decide(row) for row in proba]
+        words = self._model_words(prepared, norms, labels)
         for row, i in enumerate(scorable):
-            verdicts[i] = self._verdict(items[i], prepared[row], proba[row], themes[row])
+            verdicts[i] = self._verdict(
+                items[i], prepared[row], proba[row], themes[row], labels[row], words[row]
+            )
         return verdicts
+
+    def _decide(self, proba: np.ndarray) -> str:
+        if proba[self._positive] >= self.threshold:
+            return POSITIVE_LABEL
+        # Below the operating threshold the text is not flagged, so its label is the most
+        # likely of the other four (flagged <=> label is violent_extremist).
+        masked = proba.copy()
+        masked[self._positive] = -1.0
+        return self.model.labels[int(masked.argmax())]
 
     def _error_verdict(self, item: Item) -> Verdict:
         return Verdict(
@@ -130,19 +149,16 @@ class Detector:
         )
 
     def _verdict(
-        self, item: Item, prep: Prepared, proba: np.ndarray, theme_proba: np.ndarray
+        self,
+        item: Item,
+        prep: Prepared,
+        proba: np.ndarray,
+        theme_proba: np.ndarray,
+        label: str,
+        model_words: list[tuple[int, int, float]],
     ) -> Verdict:
         labels = self.model.labels
         score = float(proba[self._positive])
-        flagged = score >= self.threshold
-        if flagged:
-            label = POSITIVE_LABEL
-        else:
-            # Below the operating threshold the text is not flagged, so its label is the
-            # most likely of the other four (flagged <=> label is violent_extremist).
-            masked = proba.copy()
-            masked[self._positive] = -1.0
-            label = labels[int(masked.argmax())]
         themes: list[str] = []
         if label in THEMED_LABELS:
             order = np.argsort(-theme_proba)
@@ -155,19 +171,21 @@ class Detector:
         return Verdict(
             id=item.id,
             label=label,
-            flagged=flagged,
+            flagged=label == POSITIVE_LABEL,
             score=round(score, 4),
             scores={lab: round(float(p), 4) for lab, p in zip(labels, proba, strict=True)},
             lang=prep.lang,
             themes=themes,
-            evidence=self._evidence(prep, label),
+            evidence=self._evidence(prep, label, model_words),
             model=self.version,
             input=item.input,
             warnings=item.warnings,
         )
 
     # -- evidence -----------------------------------------------------------------
-    def _evidence(self, prep: Prepared, label: str) -> list[Evidence]:
+    def _evidence(
+        self, prep: Prepared, label: str, model_words: list[tuple[int, int, float]]
+    ) -> list[Evidence]:
         """Lexicon cues that agree with the label, then the words the model leaned on."""
         norm = prep.normalized
         pro_label = label == POSITIVE_LABEL
@@ -175,30 +193,39 @@ class Detector:
         for hit in prep.hits:
             if hit.cue.pro == pro_label:
                 spans.append((hit.start, hit.end, f"lexicon: {hit.cue.why} [{hit.cue.cue}]"))
-        for start, end, weight in self._model_words(norm.text, label):
+        for start, end, weight in model_words:
             if not any(s <= start < e or start <= s < end for s, e, _ in spans):
                 spans.append((start, end, f"model: pushes towards {label} ({weight:+.2f})"))
-        spans = spans[: self.max_evidence]
         out = []
-        for start, end, why in sorted(spans):
+        for start, end, why in sorted(spans[: self.max_evidence]):
             o_start, o_end = norm.to_original(start, end)
             out.append(Evidence(o_start, o_end, norm.original[o_start:o_end], why))
         return out
 
-    def _model_words(self, text: str, label: str, top: int = 3) -> list[tuple[int, int, float]]:
-        matches = [m for m in WORD_RE.finditer(text) if len(m.group()) > 1]
-        if not matches:
-            return []
-        words = [m.group() for m in matches]
-        contrib = self.model.featurizer.word_contributions(text, words, self._direction(label))
-        order = np.argsort(-contrib)[:top]
-        return [
-            (matches[k].start(), matches[k].end(), float(contrib[k]))
-            for k in order
-            if contrib[k] > 0.05
+    def _model_words(
+        self, prepared: list[Prepared], norms: np.ndarray, labels: list[str], top: int = 3
+    ) -> list[list[tuple[int, int, float]]]:
+        """Per text, the words that pushed most towards its label (one batched product)."""
+        spans: list[tuple[int, re.Match[str]]] = [
+            (row, m)
+            for row, p in enumerate(prepared)
+            for m in WORD_RE.finditer(p.normalized.text)
+            if len(m.group()) > 1
         ]
-
-    def _direction(self, label: str) -> np.ndarray:
-        if label not in self._directions:
-            self._directions[label] = self.model.label_direction(label)
-        return self._directions[label]
+        out: list[list[tuple[int, int, float]]] = [[] for _ in prepared]
+        if not spans:
+            return out
+        rows = np.array([row for row, _ in spans])
+        contrib = self.model.featurizer.word_contributions(
+            [m.group() for _, m in spans], norms[rows], self._directions
+        )
+        label_col = np.array([self.model.labels.index(lab) for lab in labels])
+        mine = contrib[np.arange(len(spans)), label_col[rows]]
+        for k in np.argsort(-mine):
+            row = rows[k]
+            if mine[k] <= MIN_WORD_WEIGHT:
+                break
+            if len(out[row]) < top:
+                m = spans[k][1]
+                out[row].append((m.start(), m.end(), float(mine[k])))
+        return out

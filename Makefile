@@ -49,6 +49,7 @@ model: $(VENV)/.train
 
 ## eval: evaluate the shipped model on real data and the project's test split
 eval: $(VENV)/.train
+	$(BIN)/python -m nazar.detect.build_default --split-only
 	$(BIN)/python benchmarks/evaluate_real_data.py
 
 ## bench: throughput and memory of `nazar classify` against a TF-IDF baseline

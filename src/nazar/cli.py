@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -81,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--threshold", type=_threshold, help="operating threshold on score (default: 0.7)"
     )
     p.add_argument("--model", help="model file (default: $NAZAR_HOME/models or shipped)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=min(os.cpu_count() or 1, 4),
+        help="processes scoring in parallel on long inputs (default: cores, at most 4)",
+    )
     p.add_argument("--batch-size", type=int, default=512, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_classify)
 
@@ -159,7 +166,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
     items: Iterator[Item] = _progress(reader.read(args.inputs), desc="classify")
     out = open_output(args.output)
     try:
-        rows = (v.to_dict() for v in detector.classify_stream(items, args.batch_size))
+        verdicts = detector.classify_stream(items, args.batch_size, workers=args.workers)
+        rows = (v.to_dict() for v in verdicts)
         n = write_jsonl(out, rows)
     finally:
         if out is not sys.stdout:
@@ -175,8 +183,6 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    import os
-
     from nazar.detect.training import load_labelled_jsonl, train_model
 
     records = []

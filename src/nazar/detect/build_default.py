@@ -187,6 +187,11 @@ def collect() -> tuple[list[LabelledText], list[LabelledText]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--output", default=str(SHIPPED_MODEL), help="model file to write")
+    parser.add_argument(
+        "--split-only",
+        action="store_true",
+        help="only write $NAZAR_HOME/eval/{train,holdout}.jsonl (for `make eval`), do not train",
+    )
     args = parser.parse_args(argv)
     from tqdm import tqdm
 
@@ -198,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         with open(home / "eval" / f"{name}.jsonl", "w", encoding="utf-8") as f:
             for r in rows:
                 f.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+    if args.split_only:
+        print(f"wrote {len(train):,} training and {len(test):,} held-out texts to {home / 'eval'}")
+        return 0
     bar = tqdm(total=7, desc="training", disable=not sys.stderr.isatty())
     model = train_model(train, progress=lambda msg: (bar.set_postfix_str(msg), bar.update()))
     bar.close()

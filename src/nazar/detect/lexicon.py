@@ -55,6 +55,9 @@ _LATIN = re.compile(r"[a-z]")
 _SCRIPT_LANGS = ((_ARABIC, ("ar",)), (_CYRILLIC, ("ru", "kk")), (_LATIN, ("en",)))
 
 
+WORD_START = r"(?<!\w)"
+
+
 @dataclass(frozen=True, slots=True)
 class Cue:
     id: str
@@ -88,9 +91,15 @@ class Lexicon:
         # One alternation per language: a single scan finds where cues are; which cue it was
         # is then asked of the patterns one by one at that position only. (Named groups in the
         # big alternation would say it directly, but make the scan several times slower.)
+        # Patterns that start at a word edge share one leading check, so the scan tries the
+        # alternatives only where a word begins instead of at every character.
         self._compiled: dict[str, tuple[re.Pattern[str], list[tuple[Cue, re.Pattern[str]]]]] = {}
         for lang, items in by_lang.items():
-            scan = re.compile("|".join(f"(?:{pattern})" for _, pattern in items))
+            at_word = [p[len(WORD_START) :] for _, p in items if p.startswith(WORD_START)]
+            anywhere = [p for _, p in items if not p.startswith(WORD_START)]
+            parts = [f"{WORD_START}(?:{'|'.join(f'(?:{p})' for p in at_word)})"] if at_word else []
+            parts += [f"(?:{p})" for p in anywhere]
+            scan = re.compile("|".join(parts))
             self._compiled[lang] = (scan, [(cue, re.compile(pattern)) for cue, pattern in items])
         self.size = len(entries)
 

@@ -6,9 +6,12 @@ Each step is a named component a user can inspect or replace, as in a spaCy pipe
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -55,6 +58,25 @@ def prepare(text: str, lexicon: Lexicon) -> Prepared:
     return Prepared(norm, identify_language(text), lexicon.find(norm.text))
 
 
+_WORKER_DETECTOR: Detector | None = None
+
+
+def _classify_in_worker(batch: list[Item]) -> list[Verdict]:
+    assert _WORKER_DETECTOR is not None  # set before the pool forks
+    return _WORKER_DETECTOR.classify(batch)
+
+
+def _batched(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 class Detector:
     def __init__(
         self,
@@ -93,16 +115,35 @@ class Detector:
         items = [Item(id=str(i), text=t) for i, t in enumerate(texts)]
         return self.classify(items)
 
-    def classify_stream(self, items: Iterable[Item], batch_size: int = 512) -> Iterator[Verdict]:
-        """Classify in batches so memory stays flat however long the input is."""
-        batch: list[Item] = []
-        for item in items:
-            batch.append(item)
-            if len(batch) >= batch_size:
+    def classify_stream(
+        self, items: Iterable[Item], batch_size: int = 512, workers: int = 1
+    ) -> Iterator[Verdict]:
+        """Classify in batches, in input order, so memory stays flat however long the input.
+
+        With ``workers > 1`` batches after the first are scored by forked worker processes
+        (they share the loaded model copy-on-write); a short input never pays for them.
+        """
+        batches = _batched(items, batch_size)
+        first = next(batches, None)
+        if first is None:
+            return
+        yield from self.classify(first)
+        if workers <= 1 or "fork" not in mp.get_all_start_methods():
+            for batch in batches:
                 yield from self.classify(batch)
-                batch = []
-        if batch:
-            yield from self.classify(batch)
+            return
+        global _WORKER_DETECTOR
+        _WORKER_DETECTOR = self
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+            # At most 2 batches per worker in flight: enough to keep them busy, and memory
+            # stays bounded on a 1 GB input.
+            pending: deque[Future[list[Verdict]]] = deque()
+            for batch in batches:
+                pending.append(pool.submit(_classify_in_worker, batch))
+                if len(pending) >= 2 * workers:
+                    yield from pending.popleft().result()
+            while pending:
+                yield from pending.popleft().result()
 
     def classify(self, items: list[Item]) -> list[Verdict]:
         scorable = [i for i, item in enumerate(items) if item.error is None and item.text]
@@ -205,10 +246,15 @@ class Detector:
     def _model_words(
         self, prepared: list[Prepared], norms: np.ndarray, labels: list[str], top: int = 3
     ) -> list[list[tuple[int, int, float]]]:
-        """Per text, the words that pushed most towards its label (one batched product)."""
+        """For flagged texts, the words that pushed most towards the flag (one batched product).
+
+        Only flags must be justified word by word; the other labels keep their lexicon
+        evidence, which keeps the common case (nothing flagged) fast.
+        """
         spans: list[tuple[int, re.Match[str]]] = [
             (row, m)
             for row, p in enumerate(prepared)
+            if labels[row] == POSITIVE_LABEL
             for m in WORD_RE.finditer(p.normalized.text)
             if len(m.group()) > 1
         ]

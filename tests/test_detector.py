@@ -1,0 +1,46 @@
+"""The detector as a library: parallel scoring keeps order and results, the lexicon explains."""
+
+from __future__ import annotations
+
+from nazar.detect.lexicon import Lexicon
+from nazar.detect.pipeline import Detector
+from nazar.text import normalize
+from nazar.types import Item
+
+TEXTS = [
+    "Brothers, make hijra to the land of the Khilafah and give bay'ah!",
+    "The court sentenced the man to six years, officials said.",
+    "Ораза айтыңыз құтты болсын!",
+    "الدولة الإسلامية باقية وتتمدد",
+    "Пусть Аллах примет наши молитвы",
+    "What a goal in the last minute!",
+] * 5
+
+
+def test_parallel_stream_matches_sequential_and_keeps_order() -> None:
+    detector = Detector.load()
+    items = [Item(id=f"i{k}", text=t) for k, t in enumerate(TEXTS)]
+    sequential = list(detector.classify_stream(items, batch_size=4, workers=1))
+    parallel = list(detector.classify_stream(items, batch_size=4, workers=2))
+    assert [v.id for v in parallel] == [f"i{k}" for k in range(len(TEXTS))]
+    assert [v.to_dict() for v in parallel] == [v.to_dict() for v in sequential]
+
+
+def test_lexicon_finds_cues_both_ways_in_normalised_text() -> None:
+    lexicon = Lexicon.default()
+    assert set(lexicon.languages) == {"ar", "ru", "kk", "en"}
+    pro = lexicon.find(normalize("Братья, совершайте хиджру в халифат!").text)
+    assert any(h.cue.cue == "call_to_join" for h in pro)
+    away = lexicon.find(normalize("The group claimed the attack, according to officials").text)
+    assert {h.cue.cue for h in away} == {"attribution"}
+    assert not lexicon.find(normalize("Great match last night, what a goal!").text)
+
+
+def test_lexicon_alone_does_not_flag_news_that_names_the_group() -> None:
+    detector = Detector.load()
+    (verdict,) = detector.classify_texts(
+        ["The Islamic State claimed responsibility for the attack, according to Amaq, "
+         "officials said; the caliphate it declared in 2014 collapsed in 2019."]
+    )
+    assert not verdict.flagged and verdict.label == "news"
+    assert any("attribution" in e.why for e in verdict.evidence)

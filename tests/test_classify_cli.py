@@ -13,7 +13,18 @@ import pytest
 from nazar.cli import main
 from nazar.types import LABELS, THEMES
 
-CONTRACT = {"id", "label", "flagged", "score", "scores", "lang", "themes", "evidence", "model", "input"}
+CONTRACT = {
+    "id",
+    "label",
+    "flagged",
+    "score",
+    "scores",
+    "lang",
+    "themes",
+    "evidence",
+    "model",
+    "input",
+}
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict], str]:
@@ -26,7 +37,11 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, l
 def test_contract_order_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "posts.jsonl"
     lines = [
-        {"id": "p1", "text": "Brothers, make hijra to the Khilafah and give bay'ah to the Amir!", "user": "x"},
+        {
+            "id": "p1",
+            "text": "Brothers, make hijra to the Khilafah and give bay'ah to the Amir!",
+            "user": "x",
+        },
         '{"id": "broken", "text": ',
         {"id": "p3", "text": "Great match tonight, what a goal!"},
         {"id": "p4", "note": "no text field here"},
@@ -43,7 +58,7 @@ def test_contract_order_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture
     assert f"{f}:2" in err and "invalid JSON" in err
     scored = [rows[0], rows[2], rows[4]]
     for r in scored:
-        assert CONTRACT <= set(r)
+        assert set(r) >= CONTRACT
         assert r["label"] in LABELS
         assert set(r["scores"]) == set(LABELS)
         assert abs(sum(r["scores"].values()) - 1.0) < 1e-3
@@ -56,7 +71,9 @@ def test_contract_order_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture
     assert not rows[2]["flagged"]
     assert rows[4]["lang"] == "ru" and not rows[4]["flagged"]
     assert "invalid JSON" in rows[1]["error"] and rows[1]["label"] is None
-    assert "no text field" in rows[3]["error"] and rows[3]["input"] == {"note": "no text field here"}
+    assert "no text field" in rows[3]["error"] and rows[3]["input"] == {
+        "note": "no text field here"
+    }
 
 
 def test_evidence_points_into_the_original_text(
@@ -77,7 +94,9 @@ def test_evidence_points_into_the_original_text(
 
 def test_threshold_controls_flagging(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "t.txt"
-    f.write_text("hello there, how was the weekend?\nJoin the caliphate, pledge bay'ah now!\n", "utf-8")
+    f.write_text(
+        "hello there, how was the weekend?\nJoin the caliphate, pledge bay'ah now!\n", "utf-8"
+    )
     _, everything, _ = run_cli(["classify", str(f), "--threshold", "0"], capsys)
     assert all(r["flagged"] and r["label"] == "violent_extremist" for r in everything)
     _, nothing, _ = run_cli(["classify", str(f), "--threshold", "1"], capsys)
@@ -110,7 +129,17 @@ def test_stdin_csv_and_output_file(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data.encode()), "utf-8"))
     out = tmp_path / "out" / "v.jsonl"
     code = main(
-        ["classify", "--format", "csv", "--text-field", "message", "--id-field", "msg_id", "-o", str(out)]
+        [
+            "classify",
+            "--format",
+            "csv",
+            "--text-field",
+            "message",
+            "--id-field",
+            "msg_id",
+            "-o",
+            str(out),
+        ]
     )
     assert code == 1
     rows = [json.loads(x) for x in out.read_text("utf-8").splitlines()]

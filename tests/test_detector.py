@@ -39,8 +39,10 @@ def test_lexicon_finds_cues_both_ways_in_normalised_text() -> None:
 def test_lexicon_alone_does_not_flag_news_that_names_the_group() -> None:
     detector = Detector.load()
     (verdict,) = detector.classify_texts(
-        ["The Islamic State claimed responsibility for the attack, according to Amaq, "
-         "officials said; the caliphate it declared in 2014 collapsed in 2019."]
+        [
+            "The Islamic State claimed responsibility for the attack, according to Amaq, "
+            "officials said; the caliphate it declared in 2014 collapsed in 2019."
+        ]
     )
     assert not verdict.flagged and verdict.label == "news"
     assert any("attribution" in e.why for e in verdict.evidence)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from nazar.types import LABELS, POSITIVE_LABEL
+from nazar.types import LABELS, LANGUAGES, POSITIVE_LABEL
 
 PROTECTED_LABELS = ("religious", "news")
 
@@ -64,7 +64,9 @@ def evaluate(
     gold = np.array(gold_labels)
     pred = np.array(pred_labels)
     score = np.array(scores, dtype=float)
-    lang = np.array(langs)
+    # Languages outside the four in scope are reported together: a handful of stray rows per
+    # language would only clutter the report.
+    lang = np.array([lg if lg in LANGUAGES else "other" for lg in langs])
     g_pos = gold == POSITIVE_LABEL
     p_pos = pred == POSITIVE_LABEL
     n = len(gold)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
+
+from nazar.detect.hashing import char_ngram_counts, word_ngram_counts
 
 WORD_RE = re.compile(r"\w+")
 # Platform artefacts say where a text was collected, not what it says: retweet markers,
@@ -51,26 +52,6 @@ class TextFeaturizer:
 
     def __init__(self, config: FeatureConfig | None = None) -> None:
         self.config = config or FeatureConfig()
-        c = self.config
-        self._char = HashingVectorizer(
-            analyzer="char_wb",
-            ngram_range=(c.char_ngram_min, c.char_ngram_max),
-            n_features=c.char_features,
-            alternate_sign=False,
-            norm=None,
-            lowercase=False,  # the text is already normalised (and lower-cased)
-            dtype=np.float32,
-        )
-        self._word = HashingVectorizer(
-            analyzer="word",
-            ngram_range=(1, 2),
-            token_pattern=r"(?u)\b\w+\b",
-            n_features=c.word_features,
-            alternate_sign=False,
-            norm=None,
-            lowercase=False,
-            dtype=np.float32,
-        )
         self.idf_char: np.ndarray | None = None
         self.idf_word: np.ndarray | None = None
 
@@ -81,13 +62,14 @@ class TextFeaturizer:
     def _counts(
         self, texts: list[str], cue_tokens: list[list[str]] | None
     ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        c = self.config
         texts = [strip_artifacts(t) for t in texts]
-        char = self._char.transform(texts)
+        char = char_ngram_counts(texts, c.char_ngram_min, c.char_ngram_max, c.char_features)
         if cue_tokens is not None:
             texts = [
                 t + " " + " ".join(c) if c else t for t, c in zip(texts, cue_tokens, strict=True)
             ]
-        word = self._word.transform(texts)
+        word = word_ngram_counts(texts, c.word_features)
         return char, word
 
     def fit(self, texts: list[str], cue_tokens: list[list[str]] | None = None) -> TextFeaturizer:

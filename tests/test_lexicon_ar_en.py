@@ -1,7 +1,7 @@
 """The Arabic and English indicator lexicons: well-formed, and hitting the cues they promise.
 
-Loaded with plain json/re on purpose (no nazar import), so a broken lexicon file is reported
-here by name rather than as an import error elsewhere. Example sentences are written already
+The JSON files are read with plain json/re, so a broken lexicon file is reported here by
+entry rather than as a compile error when the detector loads. Example sentences are written already
 normalised (lower-case; Arabic with unified alef/yeh/teh-marbuta, no diacritics or tatweel).
 """
 
@@ -12,6 +12,10 @@ import re
 from pathlib import Path
 
 import pytest
+
+from nazar.detect.lexicon import AWAY_CUES as _AWAY_CUES
+from nazar.detect.lexicon import PRO_CUES as _PRO_CUES
+from nazar.types import THEMES as _THEMES
 
 try:  # Python 3.11+
     import re._parser as sre_parse  # type: ignore[import-not-found]
@@ -28,41 +32,10 @@ except ImportError:  # pragma: no cover - older Pythons
 LEXICON_DIR = Path(__file__).resolve().parents[1] / "src" / "nazar" / "detect" / "lexicon"
 LANGS = ("ar", "en")
 
-THEMES = {
-    "call_to_join",
-    "defend_the_oppressed",
-    "religious_legitimacy",
-    "military_might",
-    "utopia_governance",
-    "martyrdom_reward",
-    "takfir",
-    "revenge_grievance",
-    "dehumanization",
-}
-PRO_CUES = {
-    "group_name",
-    "call_to_join",
-    "pledge",
-    "attack_claim",
-    "martyrdom",
-    "takfir",
-    "dehumanization",
-    "revenge",
-    "utopia",
-    "oppressed",
-    "legitimacy",
-    "fundraising",
-    "threat",
-}
-AWAY_CUES = {
-    "attribution",
-    "regret",
-    "refutation",
-    "prevention",
-    "scripture_ref",
-    "prayer",
-    "inner_jihad",
-}
+# One source of truth for the vocabulary: the lexicon module and the taxonomy types.
+THEMES = set(_THEMES)
+PRO_CUES = set(_PRO_CUES)
+AWAY_CUES = set(_AWAY_CUES)
 
 
 def load(lang: str) -> dict:
@@ -70,7 +43,7 @@ def load(lang: str) -> dict:
 
 
 def combined(entries: list[dict]) -> re.Pattern[str]:
-    # Exactly how the detector joins a language's patterns: one alternation, named groups.
+    # Same semantics as the detector's scan: one alternation, the first alternative wins.
     return re.compile("|".join(f"(?P<c{i}>{e['pattern']})" for i, e in enumerate(entries)))
 
 

@@ -1,7 +1,7 @@
 """Russian and Kazakh indicator lexicons: well-formed, and the cues fire where they should.
 
-Loads the JSON files with plain json/re (no nazar import), so a broken lexicon is reported
-here with the entry id rather than as an import error somewhere else. Example sentences are
+The JSON files are read with plain json/re, so a broken lexicon is reported here with the
+entry id rather than as a compile error when the detector loads. Example sentences are
 written already normalised (lower case, ё -> е), as the lexicon sees them.
 """
 
@@ -13,44 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from nazar.detect.lexicon import AWAY_CUES as _AWAY_CUES
+from nazar.detect.lexicon import PRO_CUES as _PRO_CUES
+from nazar.types import THEMES as _THEMES
+
 LEXICON_DIR = Path(__file__).resolve().parents[1] / "src" / "nazar" / "detect" / "lexicon"
 LANGS = ("ru", "kk")
 
-THEMES = {
-    "call_to_join",
-    "defend_the_oppressed",
-    "religious_legitimacy",
-    "military_might",
-    "utopia_governance",
-    "martyrdom_reward",
-    "takfir",
-    "revenge_grievance",
-    "dehumanization",
-}
-PRO_CUES = {
-    "group_name",
-    "call_to_join",
-    "pledge",
-    "attack_claim",
-    "martyrdom",
-    "takfir",
-    "dehumanization",
-    "revenge",
-    "utopia",
-    "oppressed",
-    "legitimacy",
-    "fundraising",
-    "threat",
-}
-AWAY_CUES = {
-    "attribution",
-    "regret",
-    "refutation",
-    "prevention",
-    "scripture_ref",
-    "prayer",
-    "inner_jihad",
-}
+# One source of truth for the vocabulary: the lexicon module and the taxonomy types.
+THEMES = set(_THEMES)
+PRO_CUES = set(_PRO_CUES)
+AWAY_CUES = set(_AWAY_CUES)
 
 
 def _load(lang: str) -> dict:

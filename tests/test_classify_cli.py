@@ -170,3 +170,59 @@ def test_quiet_in_pipes_and_streams(tmp_path: Path) -> None:
     row = json.loads(proc.stdout)
     assert row["label"] == "religious" and not row["flagged"]
     assert proc.stderr == ""
+
+
+def test_short_and_letterless_texts_are_not_flagged(tmp_path: Path, capsys) -> None:
+    f = tmp_path / "short.txt"
+    f.write_text("hello\nok\nthanks\n:)\n12345\n\u200b\n👍👍\nhello world\n", "utf-8")
+    code, rows, _ = run_cli(["classify", str(f)], capsys)
+    assert code == 0 and len(rows) == 8
+    assert not any(r["flagged"] for r in rows), [(r["id"], r["score"]) for r in rows]
+    for r in rows[3:7]:  # no letters: nothing to judge
+        assert r["label"] == "other" and r["score"] == 0.0
+
+
+def test_output_over_an_input_is_refused(tmp_path: Path, capsys) -> None:
+    f = tmp_path / "same.jsonl"
+    f.write_text('{"id": 1, "text": "hello"}\n', "utf-8")
+    code, _, err = run_cli(["classify", str(f), "-o", str(f)], capsys)
+    assert code == 2 and "also an input" in err
+    assert f.read_text("utf-8") == '{"id": 1, "text": "hello"}\n'
+
+
+def test_hostile_json_rows_are_errors_not_tracebacks(tmp_path: Path, capsys) -> None:
+    f = tmp_path / "hostile.jsonl"
+    f.write_text(
+        '{"id": "s", "text": "cut emoji \\ud83d here"}\n'
+        '{"id": "nan", "text": "x", "n": NaN}\n'
+        + '{"a": ' * 100_000
+        + "\n"
+        + '{"id": "big", "text": "y", "n": '
+        + "9" * 5000
+        + "}\n",
+        "utf-8",
+    )
+    code, rows, err = run_cli(["classify", str(f)], capsys)
+    assert code == 1 and "Traceback" not in err
+    assert len(rows) == 4
+    assert rows[0]["label"] and "surrogate" in rows[0]["warnings"][0]
+    assert all("invalid JSON" in r["error"] for r in rows[1:])
+
+
+def test_unterminated_csv_quote_is_reported(tmp_path: Path, capsys) -> None:
+    f = tmp_path / "q.csv"
+    f.write_text('id,text\n1,fine\n2,"never closed\n3,swallowed\n', "utf-8")
+    code, rows, err = run_cli(["classify", str(f)], capsys)
+    assert code == 1
+    assert rows[0]["id"] == "1" and "error" not in rows[0]
+    assert "broken CSV row" in rows[1]["error"]
+    assert "q.csv" in err
+
+
+def test_corrupt_model_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a model")
+    f = tmp_path / "t.txt"
+    f.write_text("hello\n", "utf-8")
+    code, _, err = run_cli(["classify", str(f), "--model", str(bad)], capsys)
+    assert code == 2 and "cannot read the model" in err and "Traceback" not in err

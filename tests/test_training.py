@@ -87,3 +87,26 @@ def test_train_eval_info_report_cli(tmp_path: Path, capsys, isolated_home: Path)
     assert main(["classify", str(data), "-o", str(verdicts)]) == 0
     assert main(["report", str(verdicts)]) == 0
     assert "by label" in capsys.readouterr().out
+
+
+def test_version_is_the_same_after_loading(tmp_path: Path) -> None:
+    model = train_model(
+        load_labelled_jsonl(small_set(tmp_path, 40)), model=NgramClassifier(features=SMALL)
+    )
+    path = tmp_path / "m.npz"
+    model.save(path)
+    assert NgramClassifier.load(path).version == model.version
+
+
+@pytest.mark.parametrize("labels", [("news", "other"), ("news", "other", "religious")])
+def test_training_on_a_subset_of_labels(tmp_path: Path, labels: tuple[str, ...]) -> None:
+    records = [r for r in load_labelled_jsonl(small_set(tmp_path)) if r.label in labels]
+    model = train_model(records, model=NgramClassifier(features=SMALL))
+    path = tmp_path / "m.npz"
+    model.save(path)
+    loaded = NgramClassifier.load(path)
+    predicted = set(loaded.predict([r.text for r in records]))
+    assert predicted <= set(labels)
+    proba = loaded.predict_proba(["the weather is fine today"])
+    absent = [loaded.labels.index(lab) for lab in loaded.labels if lab not in labels]
+    assert proba[0, absent].max() < 1e-6

@@ -25,6 +25,7 @@ from nazar.records import (
     ReadOptions,
     RecordReader,
     open_output,
+    read_jsonl,
     write_jsonl,
 )
 from nazar.types import LABELS, LANGUAGES, THEMES, Item
@@ -47,6 +48,16 @@ def _threshold(value: str) -> float:
     return t
 
 
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
 def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="*", metavar="INPUT", help="files to read ('-' or none: stdin)")
     p.add_argument("--format", choices=FORMATS, default="auto", help="input format (default: auto)")
@@ -54,7 +65,7 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--id-field", help="field holding the record id (default: id)")
     p.add_argument(
         "--max-chars",
-        type=int,
+        type=_positive_int,
         default=MAX_TEXT_CHARS,
         help=f"truncate longer texts, with a warning (default: {MAX_TEXT_CHARS:,})",
     )
@@ -138,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"nazar: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except FileNotFoundError as exc:
+    except OSError as exc:  # a file that vanished, a full disk, a folder given as a file
         print(f"nazar: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -164,32 +175,45 @@ def cmd_classify(args: argparse.Namespace) -> int:
         ReadOptions(args.format, args.text_field, args.id_field, max_chars=args.max_chars)
     )
     items: Iterator[Item] = _progress(reader.read(args.inputs), desc="classify")
-    out = open_output(args.output)
+    out = open_output(args.output, args.inputs)
+    errors = 0
+
+    def rows() -> Iterator[dict[str, Any]]:
+        nonlocal errors
+        for verdict in detector.classify_stream(items, args.batch_size, workers=args.workers):
+            errors += verdict.error is not None
+            yield verdict.to_dict()
+
     try:
-        verdicts = detector.classify_stream(items, args.batch_size, workers=args.workers)
-        rows = (v.to_dict() for v in verdicts)
-        n = write_jsonl(out, rows)
+        n = write_jsonl(out, rows())
     finally:
         if out is not sys.stdout:
             out.close()
     rep = reader.report
-    if rep.errors or rep.warnings or rep.blank_lines:
+    if errors or rep.warnings or rep.blank_lines:
         print(
-            f"nazar: {n} records written; {rep.errors} could not be scored (see 'error'), "
+            f"nazar: {n} records written; {errors} could not be scored (see 'error'), "
             f"{rep.warnings} warnings, {rep.blank_lines} blank lines skipped",
             file=sys.stderr,
         )
-    return EXIT_RECORD_ERRORS if rep.errors else EXIT_OK
+    return EXIT_RECORD_ERRORS if errors else EXIT_OK
+
+
+def _load_labelled(paths: list[str]) -> list[Any]:
+    from nazar.detect.training import load_labelled_jsonl
+
+    records = []
+    for path in paths:
+        if not Path(path).is_file():
+            raise InputError(f"no such file: {path}")
+        records.extend(load_labelled_jsonl(path))
+    return records
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from nazar.detect.training import load_labelled_jsonl, train_model
+    from nazar.detect.training import train_model
 
-    records = []
-    for path in args.inputs:
-        if not Path(path).exists():
-            raise InputError(f"no such file: {path}")
-        records.extend(load_labelled_jsonl(path))
+    records = _load_labelled(args.inputs)
     output = args.output or str(Path(os.environ.get("NAZAR_HOME", "var")) / "models/default.npz")
     bar = tqdm(total=6, desc="train", disable=not sys.stderr.isatty())
 
@@ -207,14 +231,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from nazar.detect.evaluation import evaluate, format_report
-    from nazar.detect.training import load_labelled_jsonl
 
     detector = _load_detector(args)
-    records = []
-    for path in args.inputs:
-        if not Path(path).exists():
-            raise InputError(f"no such file: {path}")
-        records.extend(load_labelled_jsonl(path))
+    records = _load_labelled(args.inputs)
     items = (Item(id=r.id, text=r.text) for r in records)
     verdicts = list(_progress(detector.classify_stream(items), desc="eval", total=len(records)))
     langs = [r.lang or v.lang for r, v in zip(records, verdicts, strict=True)]
@@ -270,19 +289,15 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     path = Path(args.input)
-    if not path.exists():
+    if not path.is_file():
         raise InputError(f"no such file: {path}")
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from exc
+    rows = list(read_jsonl(path))
+    bad = next((i for i, r in enumerate(rows, 1) if not isinstance(r, dict)), None)
+    if bad is not None:
+        raise InputError(f"{path}: record {bad} is not a JSON object: is this `classify` output?")
     labels = Counter(r.get("label") or "error" for r in rows)
     langs = Counter(r.get("lang", "und") for r in rows)
-    flagged = sorted((r for r in rows if r.get("flagged")), key=lambda r: -r["score"])
+    flagged = sorted((r for r in rows if r.get("flagged")), key=lambda r: -(r.get("score") or 0))
     print(f"Nazar report: {len(rows)} texts from {path.name}")
     print("  by label:    " + ", ".join(f"{k} {v}" for k, v in labels.most_common()))
     print("  by language: " + ", ".join(f"{k} {v}" for k, v in langs.most_common()))
@@ -293,12 +308,13 @@ def cmd_report(args: argparse.Namespace) -> int:
             "  themes in flagged texts: " + ", ".join(f"{k} {v}" for k, v in themes.most_common())
         )
     for r in flagged[: args.top]:
-        spans = "; ".join(f"«{e['text']}»" for e in r.get("evidence", [])[:3])
-        print(f"\n  [{r['score']:.2f}] {r['id']} ({r['lang']}, {', '.join(r['themes']) or '-'})")
+        spans = "; ".join(f"«{e.get('text', '')}»" for e in r.get("evidence", [])[:3])
+        themes_s = ", ".join(r.get("themes", [])) or "-"
+        print(f"\n  [{r.get('score') or 0:.2f}] {r.get('id')} ({r.get('lang')}, {themes_s})")
         print(f"      evidence: {spans or '-'}")
     errors = [r for r in rows if r.get("error")]
     for r in errors[: args.top]:
-        print(f"\n  [error] {r['id']}: {r['error']}")
+        print(f"\n  [error] {r.get('id')}: {r['error']}")
     return EXIT_OK
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +33,15 @@ _EXTENSIONS = {
     ".txt": "txt",
     ".text": "txt",
 }
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Cells as long as the longest text we accept (and more): csv's default limit is 128 KiB.
+csv.field_size_limit(2**31 - 1)
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
 
 
 class InputError(Exception):
@@ -157,6 +167,10 @@ class RecordReader:
                 text = None
             elif not text.strip():
                 error = "text is empty"
+        if error is None and _SURROGATE.search(text):
+            # Half of an emoji pair cut off by some exporter: not text, and not encodable.
+            text = _SURROGATE.sub("\ufffd", text)
+            warnings.append("unpaired surrogate code points replaced with U+FFFD")
         if error is None and len(text) > self.options.max_chars:
             warnings.append(
                 f"text of {len(text):,} characters truncated to {self.options.max_chars:,}"
@@ -200,10 +214,11 @@ class RecordReader:
                 self.report.blank_lines += 1
                 continue
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
+                record = json.loads(line, parse_constant=_reject_constant)
+            except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+                msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
                 yield self._make_item(
-                    name, lineno, None, None, None, warning, error=f"invalid JSON: {exc.msg}"
+                    name, lineno, None, None, None, warning, error=f"invalid JSON: {msg}"
                 )
                 continue
             if not isinstance(record, dict):
@@ -232,7 +247,8 @@ class RecordReader:
                     warnings[lineno] = warning
                 yield line.replace("\0", "") + "\n"
 
-        reader = csv.reader(text_lines(), delimiter=delimiter)
+        # strict: an unterminated quote is an error, not a field that swallows the file.
+        reader = csv.reader(text_lines(), delimiter=delimiter, strict=True)
         try:
             header = next(reader)
         except StopIteration:
@@ -300,12 +316,26 @@ def _peek_first_nonblank(
     return chained(), first
 
 
-def open_output(path: str | None) -> IO[str]:
-    """stdout for ``None``/``-``, else the file (parent folders created)."""
+def open_output(path: str | None, inputs: list[str] | None = None) -> IO[str]:
+    """stdout for ``None``/``-``, else the file (parent folders created).
+
+    Refuses to write over one of the inputs: opening it for writing would empty it before it
+    is read. Characters that cannot be encoded are replaced rather than fatal.
+    """
     if path in (None, "-"):
+        if hasattr(sys.stdout, "reconfigure"):
+            sys.stdout.reconfigure(errors="replace")
         return sys.stdout
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return open(path, "w", encoding="utf-8")
+    target = Path(path)
+    for source in inputs or []:
+        same = source != "-" and target.exists() and Path(source).exists()
+        if same and target.resolve() == Path(source).resolve():
+            raise InputError(f"output {path} is also an input: choose another -o file")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return open(target, "w", encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from exc
 
 
 def write_jsonl(stream: IO[str], rows: Iterable[dict[str, Any]]) -> int:
@@ -318,8 +348,8 @@ def write_jsonl(stream: IO[str], rows: Iterable[dict[str, Any]]) -> int:
 
 
 def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Read a trusted JSONL file (the project's own data); raises on a broken line."""
-    with open(path, encoding="utf-8") as f:
+    """Read a JSONL file of whole records; a broken line is an ``InputError`` naming it."""
+    with open(path, encoding="utf-8", errors="replace") as f:
         for lineno, line in enumerate(f, 1):
             if line.strip():
                 try:

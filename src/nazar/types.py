@@ -67,7 +67,6 @@ class Verdict:
     input: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
-    matches: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -75,6 +74,4 @@ class Verdict:
             out.pop("error")
         if not self.warnings:
             out.pop("warnings")
-        if not self.matches:
-            out.pop("matches")
         return out

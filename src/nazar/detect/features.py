@@ -16,7 +16,6 @@ import scipy.sparse as sp
 
 from nazar.detect.hashing import char_ngram_counts, word_ngram_counts
 
-WORD_RE = re.compile(r"\w+")
 # Platform artefacts say where a text was collected, not what it says: retweet markers,
 # placeholder mentions and links, literal line-break markers of some datasets. Left in, a model
 # learns "tweets with links are propaganda" from whichever source had more links.

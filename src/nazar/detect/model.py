@@ -92,14 +92,16 @@ class NgramClassifier:
         for train_idx, test_idx in folds.split(X, y):
             lr = self._new_lr(self.C)
             lr.fit(X[train_idx], y[train_idx], sample_weight=w[train_idx])
-            oof[test_idx] = _full_logits(lr, X[test_idx], len(self.labels))
+            coef, intercept = _all_labels(lr, len(self.labels))
+            oof[test_idx] = np.asarray(X[test_idx] @ coef.T) + intercept
             step("calibration fold")
         self.temperature_ = _fit_temperature(oof, y, w)
         lr = self._new_lr(self.C)
         lr.fit(X, y, sample_weight=w)
-        self.coef_ = lr.coef_.astype(np.float32)
+        coef, intercept = _all_labels(lr, len(self.labels))
+        self.coef_ = coef.astype(np.float32)
+        self.intercept_ = intercept.astype(np.float32)
         self._version = None
-        self.intercept_ = lr.intercept_.astype(np.float32)
         step("final model")
 
         if themes is not None:
@@ -180,8 +182,17 @@ class NgramClassifier:
         """A content hash of the weights: the same model always has the same id."""
         self._check_fitted()
         if self._version is None:
-            digest = hashlib.sha256(self.coef_.tobytes()).hexdigest()[:10]
-            self._version = f"nazar-ngram-{digest}"
+            # Hash what the model file keeps (weights at saved precision, IDF, calibration),
+            # so the id is the same before saving and after loading.
+            digest = hashlib.sha256()
+            for array in (self.coef_, self.featurizer.idf_char, self.featurizer.idf_word):
+                digest.update(np.asarray(array).astype(np.float16).tobytes())
+            for array in (self.theme_coef_,):
+                if array is not None:
+                    digest.update(np.asarray(array).astype(np.float16).tobytes())
+            digest.update(np.asarray(self.intercept_, np.float32).tobytes())
+            digest.update(repr(self.temperature_).encode())
+            self._version = f"nazar-ngram-{digest.hexdigest()[:10]}"
         return self._version
 
     def save(self, path: str | Path) -> None:
@@ -252,11 +263,24 @@ def _dense(z: Any, prefix: str, shape: tuple[int, int]) -> np.ndarray:
     return np.ascontiguousarray(m.toarray())
 
 
-def _full_logits(lr: LogisticRegression, X: sp.csr_matrix, n_labels: int) -> np.ndarray:
-    """Logits for every label, also when a fold lacked one (that label gets -inf-ish)."""
-    out = np.full((X.shape[0], n_labels), -30.0)
-    out[:, lr.classes_] = lr.decision_function(X)
-    return out
+def _all_labels(lr: LogisticRegression, n_labels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weights with one row per label, in label order, whatever labels the data had.
+
+    A label absent from the training data gets zero weights and a very low intercept, so it is
+    never predicted; with two labels scikit-learn fits one row (the second class against the
+    first), which is the same softmax as that row against a zero row.
+    """
+    n_feat = lr.coef_.shape[1]
+    coef = np.zeros((n_labels, n_feat))
+    intercept = np.full(n_labels, -30.0)
+    if len(lr.classes_) == 2:
+        coef[lr.classes_[1]] = lr.coef_[0]
+        intercept[lr.classes_[1]] = lr.intercept_[0]
+        intercept[lr.classes_[0]] = 0.0
+    else:
+        coef[lr.classes_] = lr.coef_
+        intercept[lr.classes_] = lr.intercept_
+    return coef, intercept
 
 
 def _fit_temperature(logits: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:

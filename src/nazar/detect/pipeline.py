@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import re
+import zipfile
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -18,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nazar.detect.features import WORD_RE
+from nazar.detect.hashing import TOKEN_RE as WORD_RE
 from nazar.detect.lexicon import Hit, Lexicon, cue_tokens
 from nazar.detect.model import NgramClassifier
+from nazar.records import InputError
 from nazar.text import NormalizedText, identify_language, normalize
 from nazar.types import POSITIVE_LABEL, Evidence, Item, Verdict
 
@@ -66,6 +68,10 @@ def _classify_in_worker(batch: list[Item]) -> list[Verdict]:
     return _WORKER_DETECTOR.classify(batch)
 
 
+def _has_letters(text: str) -> bool:
+    return any(c.isalpha() for c in text)
+
+
 def _batched(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
     batch: list[Item] = []
     for item in items:
@@ -92,10 +98,8 @@ class Detector:
         self.threshold = threshold
         self.max_evidence = max_evidence
         self._positive = model.labels.index(POSITIVE_LABEL)
-        # Per label, weights whose product with a text says how much it favours that label.
-        self._directions = np.stack(
-            [model.label_direction(label) for label in model.labels], axis=1
-        )
+        # Weights whose product with a text says how much it favours violent_extremist.
+        self._direction = model.label_direction(POSITIVE_LABEL)[:, None]
 
     @classmethod
     def load(cls, path: str | Path | None = None, **kwargs: float) -> Detector:
@@ -104,7 +108,11 @@ class Detector:
             raise FileNotFoundError(
                 f"no model at {model_path}: run `nazar train` or `make model` to build one"
             )
-        return cls(NgramClassifier.load(model_path), **kwargs)
+        try:
+            model = NgramClassifier.load(model_path)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            raise InputError(f"cannot read the model {model_path}: {exc}") from exc
+        return cls(model, **kwargs)
 
     @property
     def version(self) -> str:
@@ -154,7 +162,15 @@ class Detector:
         X, norms = self.model.featurizer.transform_with_norms(
             [p.normalized.text for p in prepared], [cue_tokens(p.hits) for p in prepared]
         )
-        proba = self.model.predict_proba_features(X)
+        # Rounded as they are reported, so `flagged` always agrees with the printed score.
+        proba = np.round(self.model.predict_proba_features(X).astype(np.float64), 4)
+        # A text with no letters at all (emoji, digits, punctuation) says nothing a model
+        # could judge: left to the model it would get the label prior, not an assessment.
+        other = self.model.labels.index("other")
+        for row, p in enumerate(prepared):
+            if not _has_letters(p.normalized.text):
+                proba[row] = 0.0
+                proba[row, other] = 1.0
         themes = self.model.theme_proba(X)
         labels = [self._decide(row) for row in proba]
         words = self._model_words(prepared, norms, labels)
@@ -213,8 +229,8 @@ class Detector:
             id=item.id,
             label=label,
             flagged=label == POSITIVE_LABEL,
-            score=round(score, 4),
-            scores={lab: round(float(p), 4) for lab, p in zip(labels, proba, strict=True)},
+            score=score,
+            scores={lab: float(p) for lab, p in zip(labels, proba, strict=True)},
             lang=prep.lang,
             themes=themes,
             evidence=self._evidence(prep, label, model_words),
@@ -262,11 +278,9 @@ class Detector:
         if not spans:
             return out
         rows = np.array([row for row, _ in spans])
-        contrib = self.model.featurizer.word_contributions(
-            [m.group() for _, m in spans], norms[rows], self._directions
-        )
-        label_col = np.array([self.model.labels.index(lab) for lab in labels])
-        mine = contrib[np.arange(len(spans)), label_col[rows]]
+        mine = self.model.featurizer.word_contributions(
+            [m.group() for _, m in spans], norms[rows], self._direction
+        )[:, 0]
         for k in np.argsort(-mine):
             row = rows[k]
             if mine[k] <= MIN_WORD_WEIGHT:

@@ -72,10 +72,17 @@ class TextFeaturizer:
         return char, word
 
     def fit(self, texts: list[str], cue_tokens: list[list[str]] | None = None) -> TextFeaturizer:
+        self.fit_transform(texts, cue_tokens)
+        return self
+
+    def fit_transform(
+        self, texts: list[str], cue_tokens: list[list[str]] | None = None
+    ) -> sp.csr_matrix:
+        """Learn the IDF weights and return the features, hashing the texts once."""
         char, word = self._counts(texts, cue_tokens)
         self.idf_char = _idf(char)
         self.idf_word = _idf(word)
-        return self
+        return self._weighted(char, word)[0]
 
     def transform(
         self, texts: list[str], cue_tokens: list[list[str]] | None = None
@@ -91,7 +98,11 @@ class TextFeaturizer:
         """
         if self.idf_char is None or self.idf_word is None:
             raise RuntimeError("featurizer is not fitted")
-        char, word = self._counts(texts, cue_tokens)
+        return self._weighted(*self._counts(texts, cue_tokens))
+
+    def _weighted(
+        self, char: sp.csr_matrix, word: sp.csr_matrix
+    ) -> tuple[sp.csr_matrix, np.ndarray]:
         char = _weigh(char, self.idf_char)
         word = _weigh(word, self.idf_word)
         norms = np.stack([_row_norms(char), _row_norms(word)], axis=1)

@@ -80,8 +80,7 @@ class NgramClassifier:
         step = progress or (lambda _msg: None)
         y = np.array([self.labels.index(label) for label in labels])
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
-        self.featurizer.fit(texts, cue_tokens)
-        X = self.featurizer.transform(texts, cue_tokens)
+        X = self.featurizer.fit_transform(texts, cue_tokens)
         step("features")
 
         # Out-of-fold logits for calibration, then the final model on all data.

@@ -46,3 +46,11 @@ def test_lexicon_alone_does_not_flag_news_that_names_the_group() -> None:
     )
     assert not verdict.flagged and verdict.label == "news"
     assert any("attribution" in e.why for e in verdict.evidence)
+
+
+def test_short_texts_need_a_cue_to_be_flagged() -> None:
+    detector = Detector.load()
+    chatter, name, slogan = detector.classify_texts(["lol", "ISIS", "باقية وتتمدد"])
+    assert not chatter.flagged and chatter.label == "other"
+    assert not name.flagged  # naming a group is not a voice: reporters name it too
+    assert slogan.flagged and slogan.evidence  # the group's slogan is one

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nazar.detect.features import strip_artifacts
 from nazar.detect.hashing import TOKEN_RE as WORD_RE
 from nazar.detect.lexicon import Hit, Lexicon, cue_tokens
 from nazar.detect.model import NgramClassifier
@@ -68,8 +69,25 @@ def _classify_in_worker(batch: list[Item]) -> list[Verdict]:
     return _WORKER_DETECTOR.classify(batch)
 
 
-def _has_letters(text: str) -> bool:
-    return any(c.isalpha() for c in text)
+MIN_WORDS = 3
+
+
+def _content_weight(prep: Prepared) -> float:
+    """How far the model's probabilities can be trusted on this text's content alone.
+
+    A text of one or two words with no indicator cue ("lol", "thank you", "wow") carries no
+    voice to judge: the model would answer with its label prior, which for tweets leans
+    towards the tweet-heavy propaganda class. Such texts are pulled towards ``other``, the
+    more the shorter; a text with no letters at all (emoji, digits) is ``other`` outright.
+    """
+    text = strip_artifacts(prep.normalized.text)
+    if not any(c.isalpha() for c in text):
+        return 0.0
+    n_words = len(WORD_RE.findall(text))
+    # A group's name alone is not a voice (reporters name groups too); other cues are.
+    if n_words >= MIN_WORDS or any(h.cue.pro and h.cue.cue != "group_name" for h in prep.hits):
+        return 1.0
+    return (n_words / MIN_WORDS) ** 2
 
 
 def _batched(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
@@ -162,15 +180,15 @@ class Detector:
         X, norms = self.model.featurizer.transform_with_norms(
             [p.normalized.text for p in prepared], [cue_tokens(p.hits) for p in prepared]
         )
-        # Rounded as they are reported, so `flagged` always agrees with the printed score.
-        proba = np.round(self.model.predict_proba_features(X).astype(np.float64), 4)
-        # A text with no letters at all (emoji, digits, punctuation) says nothing a model
-        # could judge: left to the model it would get the label prior, not an assessment.
+        proba = self.model.predict_proba_features(X).astype(np.float64)
         other = self.model.labels.index("other")
         for row, p in enumerate(prepared):
-            if not _has_letters(p.normalized.text):
-                proba[row] = 0.0
-                proba[row, other] = 1.0
+            weight = _content_weight(p)
+            if weight < 1.0:
+                proba[row] *= weight
+                proba[row, other] += 1.0 - weight
+        # Rounded as they are reported, so `flagged` always agrees with the printed score.
+        proba = np.round(proba, 4)
         themes = self.model.theme_proba(X)
         labels = [self._decide(row) for row in proba]
         words = self._model_words(prepared, norms, labels)

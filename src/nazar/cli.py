@@ -18,6 +18,7 @@ from typing import Any
 from tqdm import tqdm
 
 from nazar import __version__
+from nazar.paths import user_model_path
 from nazar.records import (
     FORMATS,
     MAX_TEXT_CHARS,
@@ -214,7 +215,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from nazar.detect.training import train_model
 
     records = _load_labelled(args.inputs)
-    output = args.output or str(Path(os.environ.get("NAZAR_HOME", "var")) / "models/default.npz")
+    output = args.output or str(user_model_path())
     bar = tqdm(total=6, desc="train", disable=not sys.stderr.isatty())
 
     def step(msg: str) -> None:

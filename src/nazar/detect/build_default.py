@@ -31,6 +31,7 @@ from nazar.detect.training import (
     load_labelled_jsonl,
     train_model,
 )
+from nazar.paths import nazar_home
 from nazar.records import read_jsonl
 
 REPO = Path(__file__).resolve().parents[3]
@@ -197,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
 
     train, test = collect()
     fill_languages(train + test)
-    home = Path(os.environ.get("NAZAR_HOME", "var"))
+    home = nazar_home()
     (home / "eval").mkdir(parents=True, exist_ok=True)
     for name, rows in (("train", train), ("holdout", test)):
         with open(home / "eval" / f"{name}.jsonl", "w", encoding="utf-8") as f:

@@ -7,7 +7,6 @@ Each step is a named component a user can inspect or replace, as in a spaCy pipe
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import re
 import zipfile
 from collections import deque
@@ -23,6 +22,7 @@ from nazar.detect.features import strip_artifacts
 from nazar.detect.hashing import TOKEN_RE as WORD_RE
 from nazar.detect.lexicon import Hit, Lexicon, cue_tokens
 from nazar.detect.model import NgramClassifier
+from nazar.paths import user_model_path
 from nazar.records import InputError
 from nazar.text import NormalizedText, identify_language, normalize
 from nazar.types import POSITIVE_LABEL, Evidence, Item, Verdict
@@ -33,6 +33,7 @@ DEFAULT_THRESHOLD = 0.7
 MAX_EVIDENCE = 6
 THEME_THRESHOLD = 0.5
 MIN_WORD_WEIGHT = 0.05  # a word must add at least this much to its label's logit to be shown
+MIN_WORDS = 3  # shorter texts need an indicator cue to be judged on their content
 # Labels whose themes are worth reporting: a recruiter's narratives, or the narratives a
 # counter-message answers. Themes on news or worship would only mislead.
 THEMED_LABELS = frozenset({POSITIVE_LABEL, "counter_narrative"})
@@ -40,8 +41,7 @@ THEMED_LABELS = frozenset({POSITIVE_LABEL, "counter_narrative"})
 
 def default_model_path() -> Path:
     """The model a user trained (``$NAZAR_HOME/models/default.npz``) or the shipped one."""
-    home = Path(os.environ.get("NAZAR_HOME", "var"))
-    local = home / "models" / "default.npz"
+    local = user_model_path()
     if local.exists():
         return local
     return Path(str(resources.files("nazar") / "models" / "default.npz"))
@@ -67,9 +67,6 @@ _WORKER_DETECTOR: Detector | None = None
 def _classify_in_worker(batch: list[Item]) -> list[Verdict]:
     assert _WORKER_DETECTOR is not None  # set before the pool forks
     return _WORKER_DETECTOR.classify(batch)
-
-
-MIN_WORDS = 3
 
 
 def _content_weight(prep: Prepared) -> float:

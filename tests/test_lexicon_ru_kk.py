@@ -15,6 +15,7 @@ import pytest
 
 from nazar.detect.lexicon import AWAY_CUES as _AWAY_CUES
 from nazar.detect.lexicon import PRO_CUES as _PRO_CUES
+from nazar.detect.lexicon import Lexicon
 from nazar.types import THEMES as _THEMES
 
 LEXICON_DIR = Path(__file__).resolve().parents[1] / "src" / "nazar" / "detect" / "lexicon"
@@ -64,16 +65,8 @@ def _repeated_groups_with_quantifiers(pattern: str) -> list[str]:
 
 
 def _cues(text: str, langs: tuple[str, ...]) -> set[str]:
-    """Cues found the way the detector finds them: one alternation of named groups per
-    language, scanned with finditer (at each position the first matching entry wins)."""
-    found = set()
-    for lang in langs:
-        entries = _load(lang)["entries"]
-        combined = re.compile("|".join(f"(?P<c{i}>{e['pattern']})" for i, e in enumerate(entries)))
-        for m in combined.finditer(_normalise(text)):
-            if m.end() > m.start():
-                found.add(entries[int(m.lastgroup[1:])]["cue"])
-    return found
+    """Cues found by the detector's own lexicon scan, for the named languages."""
+    return {h.cue.cue for h in Lexicon.default().find_in(_normalise(text), langs)}
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -124,18 +125,20 @@ class Lexicon:
 
     def find(self, text: str) -> list[Hit]:
         """All cue hits in a normalised text, in order of position."""
+        langs = [lang for script, ls in _SCRIPT_LANGS if script.search(text) for lang in ls]
+        return self.find_in(text, langs)
+
+    def find_in(self, text: str, langs: Iterable[str]) -> list[Hit]:
+        """Hits of the named languages' cues only, whatever the text's scripts."""
         hits: list[Hit] = []
-        for script, langs in _SCRIPT_LANGS:
-            if not script.search(text):
+        for lang in langs:
+            compiled = self._compiled.get(lang)
+            if compiled is None:
                 continue
-            for lang in langs:
-                compiled = self._compiled.get(lang)
-                if compiled is None:
-                    continue
-                scan, cues = compiled
-                for m in scan.finditer(text):
-                    if m.end() > m.start():
-                        hits.append(Hit(m.start(), m.end(), _which(cues, text, m)))
+            scan, cues = compiled
+            for m in scan.finditer(text):
+                if m.end() > m.start():
+                    hits.append(Hit(m.start(), m.end(), _which(cues, text, m)))
         hits.sort(key=lambda h: (h.start, -h.end))
         return hits
 

@@ -186,8 +186,12 @@ class Detector:
                 proba[row, other] += 1.0 - weight
         # Rounded as they are reported, so `flagged` always agrees with the printed score.
         proba = np.round(proba, 4)
-        themes = self.model.theme_proba(X)
         labels = [self._decide(row) for row in proba]
+        # Themes are reported for two labels only: tag just those rows.
+        themed = [row for row, label in enumerate(labels) if label in THEMED_LABELS]
+        themes = np.zeros((len(labels), len(self.model.themes)))
+        if themed:
+            themes[themed] = self.model.theme_proba(X[themed])
         words = self._model_words(prepared, norms, labels)
         for row, i in enumerate(scorable):
             verdicts[i] = self._verdict(

@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
 from typing import Any
 
 from nazar.text.transliterate import _words, looks_kazakh_latin
 
-__all__ = ["identify_language", "identify_language_batch", "looks_arabizi"]
+__all__ = ["identify_language", "looks_arabizi"]
 
 _SCAN = 20_000  # characters inspected at most
 _FT_CHARS = 1_000  # characters given to fastText (its answer is stable long before that)
@@ -303,8 +302,3 @@ def identify_language(text: str) -> str:
             sample = _ARABIC_RE.sub(" ", _CYRILLIC_RE.sub(" ", sample))
         return _ft_top(sample, 1)[0][0]
     return _ft_top(sample, 1)[0][0]
-
-
-def identify_language_batch(texts: Iterable[str]) -> list[str]:
-    """``identify_language`` over many texts (loads the model once, keeps the order)."""
-    return [identify_language(t) for t in texts]

@@ -28,7 +28,6 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SHARED = Path(os.environ.get("NAZAR_SHARED_DATA", REPO.parent / "shared" / "data"))
-HOME = Path(os.environ.get("NAZAR_HOME", REPO / "var"))
 
 # The issue's keyword baseline: 21 common ISIS terms in the four languages' usual spellings.
 KEYWORDS = [
@@ -53,7 +52,9 @@ def build_sets() -> dict[str, list[dict]]:
     from nazar.detect.training import in_test_split
 
     sets: dict[str, list[dict]] = {}
-    holdout = HOME / "eval" / "holdout.jsonl"
+    from nazar.paths import nazar_home
+
+    holdout = nazar_home() / "eval" / "holdout.jsonl"
     if holdout.exists():
         with open(holdout, encoding="utf-8") as f:
             sets["project_holdout"] = [json.loads(line) for line in f if line.strip()]

@@ -7,6 +7,7 @@ Exit status: 0 all good; 1 some records could not be scored (each is still writt
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -18,10 +19,16 @@ from typing import Any
 from tqdm import tqdm
 
 from nazar import __version__
+from nazar.cliutil import (
+    EXIT_OK,
+    EXIT_RECORD_ERRORS,
+    EXIT_USAGE,
+    add_input_options,
+    progress,
+    threshold,
+)
 from nazar.paths import user_model_path
 from nazar.records import (
-    FORMATS,
-    MAX_TEXT_CHARS,
     InputError,
     ReadOptions,
     RecordReader,
@@ -31,45 +38,8 @@ from nazar.records import (
 )
 from nazar.types import LABELS, LANGUAGES, THEMES, Item
 
-EXIT_OK, EXIT_RECORD_ERRORS, EXIT_USAGE = 0, 1, 2
-
-
-def _progress(iterable: Any, desc: str, unit: str = "text", total: int | None = None) -> Any:
-    """A progress bar on a terminal; nothing when stderr is a pipe or a file."""
-    return tqdm(iterable, desc=desc, unit=unit, total=total, disable=not sys.stderr.isatty())
-
-
-def _threshold(value: str) -> float:
-    try:
-        t = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 0.0 <= t <= 1.0:
-        raise argparse.ArgumentTypeError("must be between 0 and 1")
-    return t
-
-
-def _positive_int(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return n
-
-
-def _add_input_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("inputs", nargs="*", metavar="INPUT", help="files to read ('-' or none: stdin)")
-    p.add_argument("--format", choices=FORMATS, default="auto", help="input format (default: auto)")
-    p.add_argument("--text-field", help="field holding the text (default: text/content/message)")
-    p.add_argument("--id-field", help="field holding the record id (default: id)")
-    p.add_argument(
-        "--max-chars",
-        type=_positive_int,
-        default=MAX_TEXT_CHARS,
-        help=f"truncate longer texts, with a warning (default: {MAX_TEXT_CHARS:,})",
-    )
+# Stages that add their own subcommands: each module has ``register(subparsers)``.
+SUBCOMMAND_MODULES: tuple[str, ...] = ()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,10 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
         "language, themes and evidence spans into the original text. One output line per input "
         "record, in order; records that cannot be scored carry an 'error' field.",
     )
-    _add_input_options(p)
+    add_input_options(p)
     p.add_argument("-o", "--output", help="output JSONL file (default: stdout)")
     p.add_argument(
-        "--threshold", type=_threshold, help="operating threshold on score (default: 0.7)"
+        "--threshold", type=threshold, help="operating threshold on score (default: 0.7)"
     )
     p.add_argument("--model", help="model file (default: $NAZAR_HOME/models or shipped)")
     p.add_argument(
@@ -122,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="labelled JSONL files")
     p.add_argument("--model", help="model file (default: $NAZAR_HOME/models or shipped)")
-    p.add_argument("--threshold", type=_threshold, help="operating threshold (default: 0.7)")
+    p.add_argument("--threshold", type=threshold, help="operating threshold (default: 0.7)")
     p.add_argument("--json", dest="json_out", help="also write the full result as JSON here")
     p.add_argument("--bootstrap", type=int, default=200, help="bootstrap rounds (default: 200)")
     p.set_defaults(func=cmd_eval)
@@ -136,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="JSONL written by `nazar classify`")
     p.add_argument("--top", type=int, default=10, help="flagged items to show (default: 10)")
     p.set_defaults(func=cmd_report)
+
+    for module in SUBCOMMAND_MODULES:
+        importlib.import_module(module).register(sub)
     return parser
 
 
@@ -175,7 +148,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     reader = RecordReader(
         ReadOptions(args.format, args.text_field, args.id_field, max_chars=args.max_chars)
     )
-    items: Iterator[Item] = _progress(reader.read(args.inputs), desc="classify")
+    items: Iterator[Item] = progress(reader.read(args.inputs), desc="classify")
     out = open_output(args.output, args.inputs)
     errors = 0
 
@@ -236,7 +209,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     detector = _load_detector(args)
     records = _load_labelled(args.inputs)
     items = (Item(id=r.id, text=r.text) for r in records)
-    verdicts = list(_progress(detector.classify_stream(items), desc="eval", total=len(records)))
+    verdicts = list(progress(detector.classify_stream(items), desc="eval", total=len(records)))
     langs = [r.lang or v.lang for r, v in zip(records, verdicts, strict=True)]
     result = evaluate(
         [r.label for r in records],

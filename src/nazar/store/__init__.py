@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models and Alembic migrations for SQLite (default) and PostgreSQL."""

@@ -1,0 +1,1 @@
+"""One router per concern; ``nazar.api.app`` mounts them under ``/api/v1``."""

@@ -1,0 +1,150 @@
+"""The scoring worker: pending items -> detector (+ banks) -> verdicts, with the model version.
+
+Runs as a thread inside ``nazar serve`` by default, or as its own process (``nazar worker``);
+several workers may run at once: each claims a batch by id range inside one transaction, and
+a verdict is only written for an item still ``pending`` (or being re-scored).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from nazar.store.db import utcnow
+from nazar.store.models import Item, Verdict
+from nazar.text import normalize
+from nazar.types import Item as TextItem
+
+log = logging.getLogger("nazar.worker")
+
+BATCH = 128
+
+
+def text_hash(text: str) -> str:
+    """The exact-match key: SHA-256 of the normalised text (spacing, diacritics, tricks gone)."""
+    return hashlib.sha256(normalize(text).text.encode("utf-8")).hexdigest()
+
+
+MatchFn = Callable[[list[dict[str, Any]]], list[list[dict[str, Any]]]]
+
+
+def _bank_matcher() -> MatchFn | None:
+    """Bank matching when ``nazar.match`` offers it; scoring works without banks."""
+    try:
+        from nazar.match.api import match_texts  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return match_texts
+
+
+def score_batch(session: Session, detector: Any, limit: int = BATCH) -> int:
+    """Score up to ``limit`` pending items; returns how many were scored."""
+    rows = list(
+        session.execute(
+            select(Item.id, Item.text).where(Item.state == "pending").order_by(Item.id).limit(limit)
+        )
+    )
+    if not rows:
+        return 0
+    verdicts = detector.classify([TextItem(id=str(r.id), text=r.text) for r in rows])
+    matcher = _bank_matcher()
+    matches: list[list[dict[str, Any]]] = [[] for _ in rows]
+    if matcher is not None:
+        try:
+            matches = matcher([{"id": str(r.id), "text": r.text} for r in rows])
+        except Exception:  # a broken bank index must not stop scoring; it is logged
+            log.exception("bank matching failed; items scored without matches")
+    now = utcnow()
+    for row, verdict, found in zip(rows, verdicts, matches, strict=True):
+        if verdict.error:
+            session.execute(
+                update(Item)
+                .where(Item.id == row.id, Item.state == "pending")
+                .values(state="error", error=verdict.error, scored_at=now)
+            )
+            continue
+        evidence = [
+            {"start": e.start, "end": e.end, "text": e.text, "why": e.why} for e in verdict.evidence
+        ]
+        session.add(
+            Verdict(
+                item_id=row.id,
+                model=verdict.model,
+                label=verdict.label,
+                score=verdict.score,
+                flagged=verdict.flagged,
+                scores=verdict.scores,
+                lang=verdict.lang,
+                themes=verdict.themes,
+                evidence=evidence,
+                matches=found,
+                created_at=now,
+            )
+        )
+        session.execute(
+            update(Item)
+            .where(Item.id == row.id)
+            .values(
+                state="scored",
+                text_hash=text_hash(row.text),
+                lang=verdict.lang,
+                label=verdict.label,
+                score=verdict.score,
+                flagged=verdict.flagged,
+                themes=verdict.themes,
+                model=verdict.model,
+                scored_at=now,
+            )
+        )
+    session.commit()
+    return len(rows)
+
+
+def request_rescore(session: Session, source_id: int | None = None) -> int:
+    """Mark scored items pending again (after a new model); old verdicts stay as history."""
+    stmt = update(Item).where(Item.state == "scored")
+    if source_id is not None:
+        stmt = stmt.where(Item.source_id == source_id)
+    n = session.execute(stmt.values(state="pending")).rowcount
+    session.commit()
+    return int(n or 0)
+
+
+class ScoringWorker(threading.Thread):
+    """Scores pending items until stopped; wakes at once when ``notify()`` is called."""
+
+    def __init__(self, sessions: sessionmaker, detector: Any, idle_wait: float = 1.0) -> None:
+        super().__init__(name="nazar-scoring", daemon=True)
+        self.sessions = sessions
+        self.detector = detector
+        self.idle_wait = idle_wait
+        self._stop_event = threading.Event()
+        self._wake = threading.Event()
+        self.scored = 0
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop_event.set()
+        self._wake.set()
+        self.join(timeout)
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                with self.sessions() as session:
+                    n = score_batch(session, self.detector)
+            except Exception:  # the database may be briefly away; try again shortly
+                log.exception("scoring batch failed")
+                n = 0
+            self.scored += n
+            if n == 0:
+                self._wake.wait(self.idle_wait)
+                self._wake.clear()

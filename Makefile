@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export NAZAR_HOME ?= $(CURDIR)/var
 
-.PHONY: run test lint format model eval bench lock clean
+.PHONY: run demo test lint format model eval bench lock clean
 
 # The stamps re-install when a lock file changes.
 $(BIN)/python:
@@ -24,8 +24,13 @@ $(VENV)/.train: requirements-train.lock $(VENV)/.runtime
 	$(BIN)/pip install --quiet -r requirements-train.lock
 	touch $@
 
-## run: classify the demo file shipped in the repository and print a readable report
+## run: start the monitoring service and dashboard on http://127.0.0.1:8000 with demo sources
 run: $(VENV)/.runtime
+	@mkdir -p $(NAZAR_HOME)
+	$(BIN)/nazar serve --host 127.0.0.1 --port 8000 --load-demo data/demo/stream.jsonl
+
+## demo: classify the short demo file and print a readable report (no service)
+demo: $(VENV)/.runtime
 	@mkdir -p $(NAZAR_HOME)
 	$(BIN)/nazar classify data/demo/demo.jsonl -o $(NAZAR_HOME)/demo-verdicts.jsonl
 	$(BIN)/nazar report $(NAZAR_HOME)/demo-verdicts.jsonl

@@ -39,7 +39,11 @@ from nazar.records import (
 from nazar.types import LABELS, LANGUAGES, THEMES, Item
 
 # Stages that add their own subcommands: each module has ``register(subparsers)``.
-SUBCOMMAND_MODULES: tuple[str, ...] = ()
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "nazar.store.commands",
+    "nazar.api.commands",
+    "nazar.monitor.commands",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

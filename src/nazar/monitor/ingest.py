@@ -13,13 +13,13 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from nazar.monitor.sources import IncomingItem
 from nazar.paths import nazar_home
 from nazar.store.db import utcnow
 from nazar.store.models import SOURCE_KINDS, Item, Source
@@ -29,19 +29,6 @@ MAX_BATCH = 1000  # items per POST /items; documented in the API
 
 class IngestError(ValueError):
     """The batch as a whole cannot be taken (unknown source, too many items...)."""
-
-
-@dataclass(slots=True)
-class NewItem:
-    """One item to store; the shape both the HTTP API and the source readers produce."""
-
-    external_id: str
-    text: str | None
-    published_at: datetime | None = None
-    url: str | None = None
-    author: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
 
 
 @dataclass(slots=True)
@@ -89,7 +76,7 @@ def _insert(session: Session):
     return (postgresql if dialect == "postgresql" else sqlite).insert(Item.__table__)
 
 
-def ingest(session: Session, source: Source, items: Iterable[NewItem]) -> IngestResult:
+def ingest(session: Session, source: Source, items: Iterable[IncomingItem]) -> IngestResult:
     """Store new items as ``pending`` (the scoring worker picks them up) and commit.
 
     Items that cannot be scored (no text) are stored too, in state ``error``, so nothing a

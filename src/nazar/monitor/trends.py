@@ -31,7 +31,8 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # Rounded: float noise such as 5e-17 for a true 0 would only confuse a reader.
+    return round(max(0.0, centre - half), 6), round(min(1.0, centre + half), 6)
 
 
 @dataclass(slots=True)

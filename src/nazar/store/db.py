@@ -138,3 +138,10 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def connect(url: str | None = None) -> sessionmaker:
+    """Sessions on an up-to-date schema: what every command that touches the store needs."""
+    engine = create_engine(url)
+    migrate(engine)
+    return session_factory(engine)

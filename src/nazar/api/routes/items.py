@@ -12,8 +12,9 @@ from nazar.api.auth import Principal
 from nazar.api.deps import ServiceState, get_session, get_state, require
 from nazar.api.schemas import IngestIn, IngestOut, ItemDetailOut, ItemListOut
 from nazar.api.views import item_out, review_out
-from nazar.monitor.ingest import NewItem, get_or_create_source, ingest
+from nazar.monitor.ingest import get_or_create_source, ingest
 from nazar.monitor.review import history
+from nazar.monitor.sources import IncomingItem
 from nazar.store.models import Item, Source, Verdict
 
 router = APIRouter(tags=["items"])
@@ -35,7 +36,7 @@ def post_items(
 ) -> IngestOut:
     source = get_or_create_source(session, body.source, "push")
     new = [
-        NewItem(
+        IncomingItem(
             external_id=it.external_id,
             text=it.text,
             published_at=it.published_at,

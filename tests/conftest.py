@@ -9,3 +9,46 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     home = tmp_path_factory.mktemp("nazar_home")
     monkeypatch.setenv("NAZAR_HOME", str(home))
     return home
+
+
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_database(name: str) -> str:
+    """A fresh PostgreSQL database on the real server; its URL.
+
+    Skips when no server answers, unless ``NAZAR_REQUIRE_POSTGRES=1`` (set by ``.ci/run``),
+    where a missing server is a failure.
+    """
+    import os
+
+    from sqlalchemy import create_engine, text
+
+    try:
+        engine = create_engine(
+            POSTGRES_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
+            isolation_level="AUTOCOMMIT",
+        )
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+    except Exception as exc:
+        if os.environ.get("NAZAR_REQUIRE_POSTGRES") == "1":
+            raise
+        pytest.skip(f"no PostgreSQL server at 127.0.0.1:5432 ({type(exc).__name__})")
+    return f"postgresql://postgres@127.0.0.1:5432/{name}"
+
+
+@pytest.fixture(scope="session")
+def detector():
+    """The shipped detector, loaded once for the whole run."""
+    from nazar.detect.pipeline import Detector
+
+    return Detector.load()
+
+
+@pytest.fixture(scope="session")
+def make_postgres_db():
+    """``make_postgres_db(name)`` -> URL of a fresh database on the real server."""
+    return postgres_database

@@ -30,7 +30,8 @@ def _out(source: Source, n: int) -> SourceOut:
 def list_sources(
     _: Principal = Depends(require("sources:read")), session: Session = Depends(get_session)
 ) -> list[SourceOut]:
-    counts = dict(session.execute(select(Item.source_id, func.count()).group_by(Item.source_id)))
+    q = select(Item.source_id, func.count()).group_by(Item.source_id)
+    counts = dict(session.execute(q).tuples().all())
     rows = session.scalars(select(Source).order_by(Source.name))
     return [_out(s, counts.get(s.id, 0)) for s in rows]
 

@@ -61,14 +61,20 @@ def author_ref(author: str | None, key: bytes) -> str | None:
 def get_or_create_source(
     session: Session, name: str, kind: str = "push", settings: dict[str, Any] | None = None
 ) -> Source:
+    """The source named ``name``, created if new (safe when two requests create it at once)."""
     source = session.scalar(select(Source).where(Source.name == name))
-    if source is None:
-        if kind not in SOURCE_KINDS:
-            raise IngestError(f"unknown source kind {kind!r}; one of {', '.join(SOURCE_KINDS)}")
-        source = Source(name=name, kind=kind, settings=settings or {})
-        session.add(source)
-        session.flush()
-    return source
+    if source is not None:
+        return source
+    if kind not in SOURCE_KINDS:
+        raise IngestError(f"unknown source kind {kind!r}; one of {', '.join(SOURCE_KINDS)}")
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        dialect.insert(Source)
+        .values(name=name, kind=kind, settings=settings or {}, enabled=True, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    session.commit()
+    return session.scalars(select(Source).where(Source.name == name)).one()
 
 
 def _insert(session: Session):
@@ -108,7 +114,10 @@ def ingest(session: Session, source: Source, items: Iterable[IncomingItem]) -> I
         }
     if not rows:
         return IngestResult(0, 0)
-    stmt = _insert(session).on_conflict_do_nothing(index_elements=["source_id", "external_id"])
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(Item.__table__).on_conflict_do_nothing(
+        index_elements=["source_id", "external_id"]
+    )
     ids = list(session.scalars(stmt.returning(Item.__table__.c.id), list(rows.values())))
     session.commit()
     errors = sum(1 for r in rows.values() if r["state"] == "error")

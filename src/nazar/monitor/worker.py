@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from nazar.store.db import utcnow
@@ -61,47 +61,44 @@ def score_batch(session: Session, detector: Any, limit: int = BATCH) -> int:
         except Exception:  # a broken bank index must not stop scoring; it is logged
             log.exception("bank matching failed; items scored without matches")
     now = utcnow()
+    failed, item_rows, verdict_rows = [], [], []
     for row, verdict, found in zip(rows, verdicts, matches, strict=True):
         if verdict.error:
-            session.execute(
-                update(Item)
-                .where(Item.id == row.id, Item.state == "pending")
-                .values(state="error", error=verdict.error, scored_at=now)
+            failed.append(
+                {"id": row.id, "state": "error", "error": verdict.error, "scored_at": now}
             )
             continue
         evidence = [
             {"start": e.start, "end": e.end, "text": e.text, "why": e.why} for e in verdict.evidence
         ]
-        session.add(
-            Verdict(
-                item_id=row.id,
-                model=verdict.model,
-                label=verdict.label,
-                score=verdict.score,
-                flagged=verdict.flagged,
-                scores=verdict.scores,
-                lang=verdict.lang,
-                themes=verdict.themes,
-                evidence=evidence,
-                matches=found,
-                created_at=now,
-            )
+        common = {
+            "lang": verdict.lang,
+            "label": verdict.label,
+            "score": verdict.score,
+            "flagged": verdict.flagged,
+            "themes": verdict.themes,
+            "model": verdict.model,
+        }
+        verdict_rows.append(
+            {
+                "item_id": row.id,
+                **common,
+                "scores": verdict.scores,
+                "evidence": evidence,
+                "matches": found,
+                "created_at": now,
+            }
         )
-        session.execute(
-            update(Item)
-            .where(Item.id == row.id)
-            .values(
-                state="scored",
-                text_hash=text_hash(row.text),
-                lang=verdict.lang,
-                label=verdict.label,
-                score=verdict.score,
-                flagged=verdict.flagged,
-                themes=verdict.themes,
-                model=verdict.model,
-                scored_at=now,
-            )
+        item_rows.append(
+            {"id": row.id, "state": "scored", "text_hash": text_hash(row.text), "scored_at": now}
+            | common
         )
+    # Bulk statements: one round trip per kind instead of one per item.
+    if verdict_rows:
+        session.execute(insert(Verdict), verdict_rows)
+    for batch in (item_rows, failed):
+        if batch:
+            session.execute(update(Item), batch)
     session.commit()
     return len(rows)
 

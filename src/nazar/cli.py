@@ -43,6 +43,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "nazar.store.commands",
     "nazar.api.commands",
     "nazar.monitor.commands",
+    "nazar.counter.commands",
 )
 
 
@@ -83,8 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train the n-gram classifier from labelled JSONL (fields: text, label, "
         "optional lang, themes, id). Deterministic: the same data gives the same model.",
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="labelled JSONL files")
+    p.add_argument("inputs", nargs="*", metavar="INPUT", help="labelled JSONL files")
     p.add_argument("-o", "--output", help="model file (default: $NAZAR_HOME/models/default.npz)")
+    p.add_argument(
+        "--include-reviews",
+        action="store_true",
+        help="add reviewers' decisions from the service's database as labelled examples",
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(
@@ -153,6 +159,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
         ReadOptions(args.format, args.text_field, args.id_field, max_chars=args.max_chars)
     )
     items: Iterator[Item] = progress(reader.read(args.inputs), desc="classify")
+    from nazar.match.api import ClassifyMatches  # bank matches: `matches` + evidence per row
+
+    banks = ClassifyMatches.open()
+    items = banks.track(items)
     out = open_output(args.output, args.inputs)
     errors = 0
 
@@ -163,7 +173,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
             yield verdict.to_dict()
 
     try:
-        n = write_jsonl(out, rows())
+        n = write_jsonl(out, banks.match_rows(rows()))
     finally:
         if out is not sys.stdout:
             out.close()
@@ -188,10 +198,35 @@ def _load_labelled(paths: list[str]) -> list[Any]:
     return records
 
 
+def _reviewed_examples() -> list[Any]:
+    """Reviewers' decisions: the reviewer's label wins over the model's."""
+    from nazar.detect.training import LabelledText
+    from nazar.monitor.review import reviewed_examples
+    from nazar.store.db import connect
+
+    with connect()() as session:
+        rows = reviewed_examples(session)
+    return [
+        LabelledText(
+            text=r["text"],
+            label=r["label"],
+            lang=r["lang"] or "",
+            themes=list(r["themes"]),
+            source="review",
+            id=r["id"],
+        )
+        for r in rows
+    ]
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from nazar.detect.training import train_model
 
     records = _load_labelled(args.inputs)
+    if args.include_reviews:
+        records.extend(_reviewed_examples())
+    if not records:
+        raise InputError("nothing to train on: give labelled JSONL files or --include-reviews")
     output = args.output or str(user_model_path())
     bar = tqdm(total=6, desc="train", disable=not sys.stderr.isatty())
 

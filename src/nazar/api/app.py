@@ -145,13 +145,13 @@ def create_app(
             state.worker.start()
         if config.run_alerts:
             loops.append(_start_loop("nazar-alerts", config.alert_interval, stop, _alerts(state)))
-        poller = _start_feeds(state) if config.run_feeds else None
+        state.feeds = _start_feeds(state) if config.run_feeds else None
         try:
             yield
         finally:
             stop.set()
-            if poller is not None:
-                poller.stop()
+            if state.feeds is not None:
+                state.feeds.stop()
             if state.worker is not None:
                 state.worker.stop()
             for loop in loops:

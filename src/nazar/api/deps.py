@@ -23,6 +23,7 @@ class ServiceState:
     sessions: sessionmaker
     detector_loader: Callable[[], Any]
     worker: Any = None  # ScoringWorker when scoring runs in-process
+    feeds: Any = None  # FeedManager when RSS/Atom sources are polled here
     _detector: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -26,14 +26,20 @@ class FeedManager:
         self._poller: FeedPoller | None = None
         self._config: tuple[FeedSource, ...] = ()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="nazar-feeds", daemon=True)
 
     def start(self) -> FeedManager:
         self._thread.start()
         return self
 
+    def refresh_now(self) -> None:
+        """Re-read the feed list at once (a source was added or changed)."""
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         self._thread.join(10)
         if self._poller is not None:
             self._poller.stop(10)
@@ -60,7 +66,8 @@ class FeedManager:
                     self._config = feeds
             except Exception:
                 log.exception("could not refresh the feed list")
-            self._stop.wait(self.refresh)
+            self._wake.wait(self.refresh)
+            self._wake.clear()
 
     def _on_items(self, source_name: str, items: list[IncomingItem]) -> None:
         # Raising here makes the poller offer the same items again next time: nothing is lost.

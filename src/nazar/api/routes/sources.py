@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nazar.api.auth import Principal
-from nazar.api.deps import get_session, require
+from nazar.api.deps import ServiceState, get_session, get_state, require
 from nazar.api.schemas import SourceIn, SourceOut
 from nazar.store.models import Item, Source
 
@@ -31,7 +31,7 @@ def list_sources(
     _: Principal = Depends(require("sources:read")), session: Session = Depends(get_session)
 ) -> list[SourceOut]:
     q = select(Item.source_id, func.count()).group_by(Item.source_id)
-    counts = dict(session.execute(q).tuples().all())
+    counts = {source_id: n for source_id, n in session.execute(q)}
     rows = session.scalars(select(Source).order_by(Source.name))
     return [_out(s, counts.get(s.id, 0)) for s in rows]
 
@@ -41,6 +41,7 @@ def create_source(
     body: SourceIn,
     _: Principal = Depends(require("sources:write")),
     session: Session = Depends(get_session),
+    state: ServiceState = Depends(get_state),
 ) -> SourceOut:
     if session.scalar(select(Source.id).where(Source.name == body.name)) is not None:
         raise HTTPException(409, f"a source named {body.name!r} exists")
@@ -51,4 +52,6 @@ def create_source(
     source = Source(name=body.name, kind=body.kind, settings=body.settings, enabled=body.enabled)
     session.add(source)
     session.commit()
+    if source.kind == "rss" and state.feeds is not None:
+        state.feeds.refresh_now()  # start polling the new feed without waiting for the next tick
     return _out(source, 0)

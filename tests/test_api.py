@@ -277,3 +277,32 @@ def test_metrics_expose_aggregates_only(service):
     text = service.client.get("/metrics").text
     assert "nazar_http_requests_total" in text
     assert "someone_private" not in text and "Khilafah" not in text
+
+
+def test_stored_items_carry_bank_matches_as_evidence(service):
+    from nazar.match.banks import add_items, create_bank
+
+    with service.client.app.state.nazar.sessions() as session:
+        bank = create_bank(session, "known-propaganda")
+        add_items(session, bank, [{"id": "k1", "text": PROPAGANDA}], added_by="test")
+        session.commit()
+    copy = "RT @someone: " + PROPAGANDA.replace("Khilafah", "Khilaf​ah") + " https://t.co/x"
+    service.post_items(
+        [{"external_id": "copy", "text": copy}, {"external_id": "other", "text": NEWS}]
+    )
+    service.wait_scored()
+    items = service.client.get("/api/v1/items?source=src", headers=service.as_("analyst")).json()[
+        "items"
+    ]
+    by_ext = {it["external_id"]: it["id"] for it in items}
+    detail = service.client.get(
+        f"/api/v1/items/{by_ext['copy']}", headers=service.as_("analyst")
+    ).json()
+    assert [(m["bank"], m["item_id"], m["method"]) for m in detail["matches"]] == [
+        ("known-propaganda", "k1", "exact")  # the same text once prefix, URL and tricks go
+    ]
+    assert any("matches bank known-propaganda item k1" in e["why"] for e in detail["evidence"])
+    other = service.client.get(
+        f"/api/v1/items/{by_ext['other']}", headers=service.as_("analyst")
+    ).json()
+    assert other["matches"] == []

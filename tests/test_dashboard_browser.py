@@ -124,6 +124,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     home = tmp_path_factory.mktemp("dashboard_home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NAZAR_HOME", str(home))
+        # These tests are about the page, not the encoder: suggestions use the lexical measure.
+        mp.setenv("NAZAR_COUNTER_SIMILARITY", "lexical")
         mp.delenv("NAZAR_DATABASE_URL", raising=False)
         app = create_app(
             ServiceConfig(database_url=f"sqlite:///{home / 'nazar.sqlite3'}", run_alerts=False)

@@ -44,6 +44,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "nazar.api.commands",
     "nazar.monitor.commands",
     "nazar.counter.commands",
+    "nazar.match.commands",
 )
 
 

@@ -51,6 +51,7 @@ class ServiceConfig:
     alert_interval: float = 60.0
     run_feeds: bool = False  # set by `nazar serve`; RSS polling needs the network
     max_body_bytes: int = MAX_BODY_BYTES
+    warm_up: bool = False  # `nazar serve` loads the encoder and suggester in the background
 
 
 class BodyLimit:
@@ -146,6 +147,10 @@ def create_app(
         if config.run_alerts:
             loops.append(_start_loop("nazar-alerts", config.alert_interval, stop, _alerts(state)))
         state.feeds = _start_feeds(state) if config.run_feeds else None
+        if config.warm_up:
+            threading.Thread(
+                target=_warm_up, args=(state,), name="nazar-warm-up", daemon=True
+            ).start()
         try:
             yield
         finally:
@@ -286,6 +291,18 @@ def _alerts(state: ServiceState) -> Callable[[], None]:
             evaluate(session)
 
     return step
+
+
+def _warm_up(state: ServiceState) -> None:
+    """Load what the first reviewer would otherwise wait for (encoder, suggester)."""
+    try:
+        from nazar.counter.service import warm_up
+    except ImportError:
+        return
+    try:
+        warm_up(state.sessions)
+    except Exception:  # warming is an optimisation; a failure shows again on real use
+        log.warning("warm-up failed", exc_info=True)
 
 
 def _start_feeds(state: ServiceState) -> Any:

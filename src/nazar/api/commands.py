@@ -87,7 +87,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from nazar.api.app import ServiceConfig, create_app
     from nazar.api.auth import create_key, has_admin
 
-    app = create_app(ServiceConfig(run_worker=not args.no_worker, run_feeds=not args.no_feeds))
+    config = ServiceConfig(run_worker=not args.no_worker, run_feeds=not args.no_feeds, warm_up=True)
+    app = create_app(config)
     state = app.state.nazar
     with state.sessions() as session:
         if not has_admin(session):

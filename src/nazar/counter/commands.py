@@ -31,7 +31,8 @@ def register(sub: Any) -> None:
         help="suggest counter-narrative material; check catalogue files",
         description="Counter-narrative material for flagged posts: `suggest` ranks catalogue "
         "items that answer a post's narratives in its reader's language; `validate` checks a "
-        "catalogue file.",
+        "catalogue file; `import` and `export` move catalogues in and out of the service's "
+        "database.",
     )
     actions = p.add_subparsers(dest="counter_command", metavar="ACTION")
 
@@ -71,6 +72,32 @@ def register(sub: Any) -> None:
     )
     v.add_argument("file", help="catalogue file (.jsonl, or .csv with lists written a;b)")
     v.set_defaults(func=cmd_validate)
+
+    i = actions.add_parser(
+        "import",
+        help="import a catalogue file into the service's database",
+        description="Create or update (by item_id) the items of a catalogue file in the "
+        "database of `nazar serve` ($NAZAR_DATABASE_URL, else $NAZAR_HOME/nazar.sqlite3). "
+        "Records with problems are reported as file:line: message and skipped; the others are "
+        "stored. Exit status 1 if any record was skipped.",
+    )
+    i.add_argument("file", help="catalogue file (.jsonl, or .csv with lists written a;b)")
+    i.add_argument("--database-url", help="database URL (default: as `nazar serve`)")
+    i.set_defaults(func=cmd_import)
+
+    e = actions.add_parser(
+        "export",
+        help="write the service's catalogue to a file (JSONL or CSV)",
+        description="Write every item of the service's catalogue (the starter catalogue if "
+        "nothing was imported) as JSONL, or CSV when the file name ends in .csv.",
+    )
+    e.add_argument("-o", "--output", help="output file (default: JSONL on stdout)")
+    e.add_argument(
+        "--format", choices=("jsonl", "csv"), help="default: from the file name, else jsonl"
+    )
+    e.add_argument("--status", help="only items of this review status (e.g. approved)")
+    e.add_argument("--database-url", help="database URL (default: as `nazar serve`)")
+    e.set_defaults(func=cmd_export)
 
     def no_action(args: argparse.Namespace) -> int:
         p.print_help(sys.stderr)
@@ -203,4 +230,47 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{path}: {len(errors)} problem(s); {len(items)} valid item(s)", file=sys.stderr)
         return EXIT_RECORD_ERRORS
     print(f"{path}: {len(items)} items, all valid")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from nazar.counter.catalogue import check_catalogue
+    from nazar.counter.service import import_records
+    from nazar.records import InputError
+    from nazar.store.db import connect
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise InputError(f"no such file: {path}")
+    items, errors = check_catalogue(path)
+    sessions = connect(args.database_url)
+    with sessions() as session:
+        result = import_records(session, items)
+    # What only the database refuses (an id over its length limit, say).
+    errors += [f"{path.name}: item {e['item_id']!r}: {e['error']}" for e in result.errors]
+    for error in errors:
+        print(error, file=sys.stderr)
+    skipped = len({e.split(": ", 1)[0] for e in errors})  # records, not problems
+    print(
+        f"{path}: {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {skipped} skipped"
+    )
+    return EXIT_RECORD_ERRORS if errors else EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from nazar.counter.catalogue import dump_csv, dump_jsonl
+    from nazar.counter.service import export_items
+    from nazar.store.db import connect
+
+    fmt = args.format or (
+        "csv" if args.output and args.output.lower().endswith(".csv") else "jsonl"
+    )
+    sessions = connect(args.database_url)
+    with sessions() as session:
+        items, source = export_items(session, args.status)
+    dump = dump_csv if fmt == "csv" else dump_jsonl
+    n = dump(items, args.output or sys.stdout)
+    where = args.output or "stdout"
+    print(f"nazar: {n} items of the {source} catalogue written to {where}", file=sys.stderr)
     return EXIT_OK

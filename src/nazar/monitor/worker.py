@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -31,16 +30,18 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(normalize(text).text.encode("utf-8")).hexdigest()
 
 
-MatchFn = Callable[[list[dict[str, Any]]], list[list[dict[str, Any]]]]
+def bank_matches(session: Session, texts: list[str | None]) -> list[Any]:
+    """Exact and near-duplicate ``Match``es per text against the enabled banks.
 
+    The semantic method is left to ``nazar match``: an encoder pass per ingested item would
+    cost more than scoring it.
+    """
+    from nazar.match.api import FAST_METHODS, Matcher
 
-def _bank_matcher() -> MatchFn | None:
-    """Bank matching when ``nazar.match`` offers it; scoring works without banks."""
-    try:
-        from nazar.match.api import match_texts  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return match_texts
+    matcher = Matcher(session, methods=FAST_METHODS)
+    if matcher.empty:
+        return [[] for _ in texts]
+    return [r.matches for r in matcher.match(texts)]
 
 
 def score_batch(session: Session, detector: Any, limit: int = BATCH) -> int:
@@ -53,13 +54,11 @@ def score_batch(session: Session, detector: Any, limit: int = BATCH) -> int:
     if not rows:
         return 0
     verdicts = detector.classify([TextItem(id=str(r.id), text=r.text) for r in rows])
-    matcher = _bank_matcher()
-    matches: list[list[dict[str, Any]]] = [[] for _ in rows]
-    if matcher is not None:
-        try:
-            matches = matcher([{"id": str(r.id), "text": r.text} for r in rows])
-        except Exception:  # a broken bank index must not stop scoring; it is logged
-            log.exception("bank matching failed; items scored without matches")
+    try:
+        matches = bank_matches(session, [r.text for r in rows])
+    except Exception:  # a broken bank index must not stop scoring; it is logged
+        log.exception("bank matching failed; items scored without matches")
+        matches = [[] for _ in rows]
     now = utcnow()
     failed, item_rows, verdict_rows = [], [], []
     for row, verdict, found in zip(rows, verdicts, matches, strict=True):
@@ -71,6 +70,10 @@ def score_batch(session: Session, detector: Any, limit: int = BATCH) -> int:
         evidence = [
             {"start": e.start, "end": e.end, "text": e.text, "why": e.why} for e in verdict.evidence
         ]
+        if found:  # a known item counts as evidence for the reviewer (match.api)
+            from nazar.match.api import match_evidence
+
+            evidence += match_evidence(row.text, found)
         common = {
             "lang": verdict.lang,
             "label": verdict.label,
@@ -85,7 +88,7 @@ def score_batch(session: Session, detector: Any, limit: int = BATCH) -> int:
                 **common,
                 "scores": verdict.scores,
                 "evidence": evidence,
-                "matches": found,
+                "matches": [m.to_dict() for m in found],
                 "created_at": now,
             }
         )

@@ -177,3 +177,8 @@ class Alert(Base):
     count: Mapped[int] = mapped_column()
     details: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     webhook_status: Mapped[str | None] = mapped_column(String(200))
+
+
+# Banks of known content (nazar.match) and the counter-narrative catalogue (nazar.counter):
+# imported here so Base.metadata holds every table.
+from nazar.store import bank_models, counter_models  # noqa: E402, F401

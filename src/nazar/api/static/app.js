@@ -66,6 +66,12 @@ function append(node, children) {
   return node;
 }
 
+/** Replace a node's children; null/false children are skipped (the DOM would write "null"). */
+function fill(node, ...children) {
+  node.replaceChildren();
+  return append(node, children);
+}
+
 function pct(x, digits = 1) {
   return x === null || x === undefined ? "–" : `${(x * 100).toFixed(digits)}%`;
 }
@@ -159,6 +165,7 @@ async function api(path, { method = "GET", body, query, signingIn = false } = {}
     const code = (data && data.error) || `http_${res.status}`;
     const detail = data && "detail" in data ? formatDetail(data.detail) : res.statusText;
     const err = new ApiError(res.status, code, detail);
+    err.raw = data && "detail" in data ? data.detail : null;
     if (res.status === 401 && !signingIn && state.key) {
       signOut(`Signed out: ${err.message}`);
     }
@@ -246,6 +253,7 @@ const ROUTES = {
   items: { perm: "items:read", title: "Items", render: renderItems },
   sources: { perm: "sources:read", title: "Sources", render: renderSources },
   alerts: { perm: "alerts:read", title: "Alerts", render: renderAlerts },
+  counter: { perm: "counter:read", title: "Counter-narratives", render: renderCounter },
   classify: { perm: "classify", title: "Check a text", render: renderClassify },
 };
 
@@ -253,7 +261,7 @@ function parseHash() {
   const raw = location.hash.replace(/^#\/?/, "");
   const [path, query = ""] = raw.split("?");
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
-  return { name: parts[0] || "", arg: parts[1], params: new URLSearchParams(query) };
+  return { name: parts[0] || "", arg: parts[1], parts, params: new URLSearchParams(query) };
 }
 
 function firstAllowedRoute() {
@@ -355,6 +363,7 @@ function snippet(text, n = 160) {
 // ==================================================================================
 // Extension hook: panels shown next to an item (review queue card and item detail).
 // Each panel is `async (item) => Node | null`; a panel that returns null shows nothing.
+// Once a panel's node is in the page it receives a "nazar:panel-shown" event.
 // Counter-narrative suggestions are one: rendered only when
 // GET /api/v1/counter/suggest/item/{id} answers 200 with suggestions, hidden otherwise
 // (no placeholder while the counter-narrative API is not installed).
@@ -375,16 +384,30 @@ async function counterSuggestionsPanel(item) {
     ? data
     : (data && (data.suggestions || data.items || data.results)) || [];
   if (!Array.isArray(list) || list.length === 0) return null;
-  return el("section", { class: "panel counter-panel", "aria-label": "Counter-narrative suggestions" },
+  const shown = list.slice(0, 5);
+  const panel = el("section", { class: "panel counter-panel", "aria-label": "Counter-narrative suggestions",
+    "data-source": data.source || null },
+  el("div", { class: "panel-head" },
     el("h4", {}, "Counter-narrative suggestions"),
-    el("ul", {}, list.slice(0, 5).map((s) => el("li", {},
-      el("span", { class: "counter-title", dir: "auto" }, s.title || s.item_id || "untitled"),
-      " ",
-      s.lang ? chip(s.lang) : null,
-      typeof s.score === "number" ? chip(`score ${s.score.toFixed(2)}`) : null,
-      (s.themes || []).map((t) => chip(t, "theme")),
-      s.why ? el("div", { class: "why", dir: "auto" }, s.why) : null,
-    ))));
+    data.source === "starter" ? starterBadge() : null),
+  data.source === "starter"
+    ? el("p", { class: "hint starter-note" },
+      "Examples written for Nazar, not real material: import your catalogue to replace them.")
+    : null,
+  el("p", { class: "hint" }, "For the post's narratives: ",
+    (data.themes || []).length ? data.themes.join(", ") : "none found",
+    data.lang ? ` (${langName(data.lang)})` : ""),
+  suggestionList(shown, { postId: item.id, track: true }));
+  // Recorded once per post and suggestion for this page load, not on every redraw.
+  panel.addEventListener("nazar:panel-shown", () => {
+    for (const s of shown) {
+      const key = `${item.id}|${s.item_id}`;
+      if (counterSeen.shown.has(key)) continue;
+      counterSeen.shown.add(key);
+      counterEvent("shown", s.item_id, item.id).catch(() => counterSeen.shown.delete(key));
+    }
+  }, { once: true });
+  return panel;
 }
 
 const ITEM_PANELS = [counterSuggestionsPanel];
@@ -393,12 +416,112 @@ function attachPanels(container, item, ctx) {
   for (const panel of ITEM_PANELS) {
     panel(item)
       .then((node) => {
-        if (node && ctx.alive() && container.isConnected) container.append(node);
+        if (node && ctx.alive() && container.isConnected) {
+          container.append(node);
+          node.dispatchEvent(new CustomEvent("nazar:panel-shown"));
+        }
       })
       .catch(() => {});
   }
 }
 // ======================================================== end of the extension hook
+
+// ---------------------------------------------------------------- counter-narratives: shared
+
+const KINDS = ["video", "article", "sermon", "testimony", "helpline", "campaign"];
+const REVIEW_STATUSES = ["draft", "approved", "retired"];
+const counterSeen = { shown: new Set(), clicked: new Set() };
+let uidSeq = 0;
+const uid = (prefix) => `${prefix}-${++uidSeq}`;
+
+function counterEvent(event, counterItemId, postId) {
+  return api("/counter/events", { method: "POST",
+    body: { counter_item_id: counterItemId, event, item_id: postId ?? undefined } });
+}
+
+function starterBadge() {
+  return el("span", { class: "chip starter", title: "The starter catalogue shipped with Nazar: "
+    + "illustrative entries, not real material" }, "starter examples");
+}
+
+function safeLink(url) {
+  return /^https?:\/\//i.test(url || "")
+    ? el("a", { href: url, rel: "noopener noreferrer", target: "_blank", dir: "auto" }, url)
+    : el("span", { dir: "auto" }, url);
+}
+
+/** Ranked suggestions; `track` records clicked/sent events for the post `postId`. */
+function suggestionList(suggestions, { postId = null, track = false } = {}) {
+  return el("ol", { class: "suggestions" }, suggestions.map((s) => suggestionEntry(s, postId, track)));
+}
+
+function suggestionEntry(s, postId, track) {
+  const key = `${postId}|${s.item_id}`;
+  const detailId = uid("sugg");
+  const detail = el("div", { class: "suggestion-detail", id: detailId, hidden: true });
+  let loaded = false;
+  const open = el("button", { type: "button", class: "link-button suggestion-title", dir: "auto",
+    "aria-expanded": "false", "aria-controls": detailId, onclick: async () => {
+      detail.hidden = !detail.hidden;
+      open.setAttribute("aria-expanded", String(!detail.hidden));
+      if (detail.hidden) return;
+      if (track && !counterSeen.clicked.has(key)) {
+        counterSeen.clicked.add(key);
+        counterEvent("clicked", s.item_id, postId).catch((err) => {
+          counterSeen.clicked.delete(key);
+          showError(err);
+        });
+      }
+      if (loaded) return;
+      loaded = true;
+      detail.replaceChildren(el("p", { class: "hint" }, "Loading…"));
+      try {
+        const it = await api(`/counter/${encodeURIComponent(s.item_id)}`);
+        fill(detail,
+          el("p", { class: "summary", dir: "auto", lang: it.langs.length === 1 ? it.langs[0] : null },
+            it.summary),
+          el("div", { class: "meta" }, chip(it.kind, "kind"),
+            it.audience ? chip(`audience: ${it.audience}`) : null,
+            it.source_org ? el("span", { class: "why", dir: "auto" }, it.source_org) : null,
+            it.date ? el("span", { class: "why" }, it.date) : null),
+          it.url ? el("p", { class: "suggestion-url" }, safeLink(it.url)) : null,
+          it.local_file ? el("p", { class: "why" }, "File: ", el("code", { dir: "auto" }, it.local_file))
+            : null,
+          can("counter:read") ? el("p", {}, el("a", { href: `#/counter/item/${encodeURIComponent(it.item_id)}` },
+            "Open in the catalogue")) : null);
+      } catch (err) {
+        loaded = false;
+        detail.replaceChildren(el("p", { class: "error" }, err.message));
+      }
+    } }, s.title || s.item_id || "untitled");
+  const sent = track ? el("button", { type: "button", class: "secondary small", "data-action": "sent",
+    onclick: async () => {
+      sent.disabled = true;
+      try {
+        await counterEvent("sent", s.item_id, postId);
+        sent.textContent = "Sent ✓";
+        setStatus(`Recorded: “${s.title}” sent for item #${postId}.`, "ok");
+      } catch (err) {
+        sent.disabled = false;
+        showError(err);
+      }
+    } }, "Mark as sent") : null;
+  return el("li", { class: "suggestion", "data-counter-id": s.item_id },
+    el("div", { class: "suggestion-head" }, open,
+      s.lang ? chip(s.lang, "lang") : null,
+      (s.themes || []).map((t) => chip(t, "theme")),
+      typeof s.score === "number" ? chip(`score ${s.score.toFixed(2)}`, "score") : null),
+    el("div", { class: "suggestion-foot" },
+      s.why ? el("span", { class: "why", dir: "auto" }, s.why) : null, sent),
+    detail);
+}
+
+/** The problems in an API error as a list (the catalogue's validation gives one per field). */
+function problemList(err) {
+  const raw = err instanceof ApiError ? err.raw : null;
+  const items = Array.isArray(raw) ? raw.map((d) => formatDetail([d])) : [err.message || String(err)];
+  return el("ul", {}, items.map((m) => el("li", {}, m)));
+}
 
 // ---------------------------------------------------------------- review actions
 
@@ -1061,6 +1184,558 @@ function ruleForm(ctx, sources) {
   field("rule-webhook", "Webhook URL (optional)", webhook),
   el("div", { class: "field check" }, enabled, el("label", { for: "rule-enabled" }, "Enabled")),
   el("div", { class: "buttons" }, el("button", { type: "submit" }, "Add rule")));
+}
+
+// ---------------------------------------------------------------- counter-narratives tab
+
+const COUNTER_PAGE = 20;
+const COUNTER_VIEWS = [["", "Catalogue"], ["try", "Try it"], ["usage", "Engagement and gaps"]];
+
+function counterHash(params) {
+  const clean = new URLSearchParams();
+  for (const [k, v] of params) if (v !== "" && v !== null && v !== undefined) clean.set(k, v);
+  const q = clean.toString();
+  return `#/counter${q ? `?${q}` : ""}`;
+}
+
+async function renderCounter(ctx, arg, params) {
+  const { view } = ctx;
+  const sub = arg || "";
+  view.append(el("h2", {}, "Counter-narratives"),
+    el("nav", { class: "subnav", "aria-label": "Counter-narrative sections" }, el("ul", {},
+      COUNTER_VIEWS.map(([name, text]) => el("li", {}, el("a", {
+        href: name ? `#/counter/${name}` : "#/counter",
+        "aria-current": (sub === name || (sub === "item" && !name)) ? "page" : null,
+      }, text))))));
+  if (sub === "item") return renderCounterItem(ctx, parseHash().parts[2]);
+  if (sub === "try") return renderCounterTry(ctx);
+  if (sub === "usage") return renderCounterUsage(ctx);
+  if (sub) {
+    view.append(el("p", {}, "There is no such page."));
+    return;
+  }
+  return renderCatalogue(ctx, params);
+}
+
+function sourceNotice(source) {
+  return source === "starter"
+    ? el("p", { class: "notice starter-notice", id: "counter-source", "data-source": source },
+      starterBadge(), " Nothing has been imported yet: these are the example items shipped with ",
+      "Nazar, written to illustrate each narrative and language. They are not real material and ",
+      "have no real links. Import or add your own catalogue to replace them.")
+    : el("p", { class: "notice", id: "counter-source", "data-source": source },
+      chip("database", "source"), " Your catalogue, stored in the database.");
+}
+
+async function renderCatalogue(ctx, params) {
+  const { view } = ctx;
+  const f = {
+    lang: params.get("lang") || "",
+    theme: params.get("theme") || "",
+    kind: params.get("kind") || "",
+    status: params.get("status") || "",
+    q: params.get("q") || "",
+    offset: Math.max(0, parseInt(params.get("offset") || "0", 10) || 0),
+  };
+  const opts = (id, all, values, current) => el("select", { id },
+    el("option", { value: "" }, all),
+    values.map(([v, t]) => el("option", { value: v, selected: v === current }, t)));
+  const langInput = opts("counter-lang", "All languages", Object.entries(LANGS), f.lang);
+  const themeInput = opts("counter-theme", "All themes", THEMES.map((t) => [t, t]), f.theme);
+  const kindInput = opts("counter-kind", "All kinds", KINDS.map((k) => [k, k]), f.kind);
+  const statusInput = opts("counter-status", "Any status", REVIEW_STATUSES.map((s) => [s, s]), f.status);
+  const search = el("input", { id: "counter-q", type: "search", value: f.q, maxlength: 200, dir: "auto",
+    placeholder: "words in the title, summary, id or organisation" });
+  const field = (id, text, input, cls = "field") => el("div", { class: cls }, el("label", { for: id }, text), input);
+  const filters = el("form", { class: "controls", role: "search", "aria-label": "Filter the catalogue",
+    onsubmit: (e) => {
+      e.preventDefault();
+      location.hash = counterHash([["lang", langInput.value], ["theme", themeInput.value],
+        ["kind", kindInput.value], ["status", statusInput.value], ["q", search.value.trim()]]);
+    } },
+  field("counter-q", "Search", search, "field grow"),
+  field("counter-lang", "Language", langInput),
+  field("counter-theme", "Theme", themeInput),
+  field("counter-kind", "Kind", kindInput),
+  field("counter-status", "Status", statusInput),
+  el("div", { class: "field buttons" }, el("button", { type: "submit" }, "Filter"),
+    el("a", { href: "#/counter", class: "button secondary" }, "Clear")));
+
+  const notice = el("div");
+  const listBox = el("div", { id: "counter-list" });
+  const writer = can("counter:write");
+  async function refresh() {
+    const page = await api("/counter", { query: { lang: f.lang, theme: f.theme, kind: f.kind,
+      status: f.status, q: f.q, limit: COUNTER_PAGE, offset: f.offset } });
+    if (!ctx.alive()) return;
+    notice.replaceChildren(sourceNotice(page.source));
+    const editable = writer && page.source === "database";
+    const first = page.total ? f.offset + 1 : 0;
+    const last = f.offset + page.items.length;
+    const pageLink = (offset) => counterHash([["lang", f.lang], ["theme", f.theme], ["kind", f.kind],
+      ["status", f.status], ["q", f.q], ["offset", offset || ""]]);
+    const rows = page.items.map((it) => el("tr", { "data-counter-id": it.item_id },
+      el("td", {}, el("a", { href: `#/counter/item/${encodeURIComponent(it.item_id)}`, dir: "auto",
+        class: "counter-title" }, it.title), el("div", { class: "why" }, it.item_id)),
+      el("td", {}, it.kind),
+      el("td", {}, it.langs.join(", ")),
+      el("td", {}, it.themes.map((t) => chip(t, "theme"))),
+      el("td", {}, chip(it.review_status, `status status-${it.review_status}`),
+        it.example ? chip("example", "starter") : null),
+      editable ? el("td", {}, it.review_status === "draft"
+        ? el("button", { type: "button", class: "confirm small", "data-action": "approve",
+          "aria-label": `Approve ${it.item_id}`,
+          onclick: (e) => approve(it.item_id, e.target).then(() => refresh()).catch(showError) }, "Approve")
+        : null) : null));
+    listBox.replaceChildren(
+      page.items.length
+        ? el("div", { class: "table-wrap" }, el("table", { id: "counter-table" },
+          el("caption", { class: "sr-only" }, "Catalogue items matching the filters"),
+          el("thead", {}, el("tr", {}, ["Title", "Kind", "Languages", "Themes", "Status",
+            editable ? "Actions" : null].filter(Boolean).map((h) => el("th", { scope: "col" }, h)))),
+          el("tbody", {}, rows)))
+        : el("p", { class: "empty" }, "No catalogue items match."),
+      el("nav", { class: "pager", "aria-label": "Pages" },
+        el("button", { type: "button", class: "secondary", disabled: f.offset <= 0,
+          onclick: () => { location.hash = pageLink(Math.max(0, f.offset - COUNTER_PAGE)); } }, "Previous"),
+        el("span", { id: "counter-range" }, `${first}–${last} of ${page.total}`),
+        el("button", { type: "button", class: "secondary", disabled: last >= page.total,
+          onclick: () => { location.hash = pageLink(f.offset + COUNTER_PAGE); } }, "Next")));
+  }
+
+  const exports = el("div", { class: "buttons export" }, el("span", { class: "why" }, "Export the catalogue:"),
+    ["jsonl", "csv"].map((fmt) => el("button", { type: "button", class: "secondary small",
+      "data-format": fmt, onclick: () => downloadExport(fmt) }, `Download ${fmt.toUpperCase()}`)));
+  view.append(notice, filters, listBox, exports);
+  if (writer) {
+    const formBox = el("div", { hidden: true });
+    const toggle = el("button", { type: "button", "aria-expanded": "false", "aria-controls": "counter-add",
+      onclick: () => {
+        formBox.hidden = !formBox.hidden;
+        toggle.setAttribute("aria-expanded", String(!formBox.hidden));
+        if (!formBox.hidden && !formBox.firstChild) {
+          formBox.append(counterForm(null, (made) => {
+            setStatus(`Catalogue item “${made.item_id}” added.`, "ok");
+            location.hash = `#/counter/item/${encodeURIComponent(made.item_id)}`;
+          }));
+        }
+      } }, "Add an item…");
+    formBox.id = "counter-add";
+    view.append(el("div", { class: "admin-tools" },
+      el("div", { class: "buttons" }, toggle), formBox, importCard(ctx, refresh)));
+  }
+  await refresh();
+}
+
+async function approve(itemId, button) {
+  if (button) button.disabled = true;
+  try {
+    await api(`/counter/${encodeURIComponent(itemId)}`, { method: "PATCH", body: { review_status: "approved" } });
+    setStatus(`Catalogue item “${itemId}” approved: it can now be suggested.`, "ok");
+  } catch (err) {
+    if (button) button.disabled = false;
+    throw err;
+  }
+}
+
+/** Download the export with the key in a header (never in a URL), saved through a Blob. */
+async function downloadExport(fmt) {
+  try {
+    const res = await fetch(new URL(`${API}/counter/export?format=${fmt}`, location.origin), {
+      headers: { Authorization: `Bearer ${state.key}` }, cache: "no-store", credentials: "omit" });
+    if (!res.ok) {
+      let detail = res.statusText;
+      try { detail = formatDetail((await res.json()).detail); } catch { /* not JSON */ }
+      throw new ApiError(res.status, `http_${res.status}`, detail);
+    }
+    const blob = await res.blob();
+    const href = URL.createObjectURL(blob);
+    const a = el("a", { href, download: `counter_catalogue.${fmt}`, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(href), 10_000);
+    const source = res.headers.get("X-Nazar-Catalogue-Source");
+    setStatus(`Exported the ${source === "starter" ? "starter (example) " : ""}catalogue as ${fmt.toUpperCase()}.`, "ok");
+  } catch (err) {
+    showError(err);
+  }
+}
+
+/** Records from a .json (list or {items}) or .jsonl file; lines[i] is record i's line number. */
+function parseCatalogueFile(name, text) {
+  const body = text.replace(/^\uFEFF/, "").trim();
+  if (!body) throw new Error("the file is empty");
+  if (/\.json$/i.test(name) || body.startsWith("[")) {
+    let value;
+    try {
+      value = JSON.parse(body);
+    } catch (err) {
+      throw new Error(`not valid JSON: ${err.message}`);
+    }
+    const records = Array.isArray(value) ? value
+      : value && Array.isArray(value.items) ? value.items : [value];
+    return { records, lines: null };
+  }
+  const records = [];
+  const lines = [];
+  const bad = [];
+  body.split(/\r?\n/).forEach((line, i) => {
+    if (!line.trim()) return;
+    try {
+      records.push(JSON.parse(line));
+      lines.push(i + 1);
+    } catch {
+      bad.push(i + 1);
+    }
+  });
+  if (bad.length) {
+    throw new Error(`invalid JSON on line${bad.length > 1 ? "s" : ""} ${bad.slice(0, 10).join(", ")}`
+      + `${bad.length > 10 ? "…" : ""}; nothing was imported`);
+  }
+  return { records, lines };
+}
+
+function importCard(ctx, onImported) {
+  const file = el("input", { id: "counter-import-file", type: "file",
+    accept: ".jsonl,.ndjson,.json,application/json,application/x-ndjson" });
+  const result = el("div", { id: "counter-import-result", role: "status", "aria-live": "polite" });
+  const button = el("button", { type: "submit" }, "Import");
+  return el("form", { class: "card admin-form", id: "counter-import", onsubmit: async (e) => {
+    e.preventDefault();
+    const chosen = file.files && file.files[0];
+    if (!chosen) {
+      result.replaceChildren(el("p", { class: "error" }, "Choose a .jsonl or .json file first."));
+      return;
+    }
+    button.disabled = true;
+    try {
+      const { records, lines } = parseCatalogueFile(chosen.name, await chosen.text());
+      const out = await api("/counter/import", { method: "POST", body: records });
+      const where = (e2) => (lines ? `line ${lines[e2.index]}` : `record ${e2.index + 1}`);
+      const n = out.errors.length;
+      fill(result,
+        el("p", { class: n ? "partial" : "ok" },
+          `${chosen.name}: ${out.created} created, ${out.updated} updated, ${out.unchanged} unchanged, `
+          + `${n} error${n === 1 ? "" : "s"}.`),
+        n ? el("ul", { class: "import-errors" }, out.errors.map((e2) => el("li", {},
+          `${where(e2)}${e2.item_id ? ` (${e2.item_id})` : ""}: ${e2.error}`))) : null);
+      setStatus(`Imported ${out.created + out.updated} item(s) from ${chosen.name}.`, n ? "info" : "ok");
+      if (ctx.alive()) await onImported();
+    } catch (err) {
+      fill(result, el("p", { class: "error" }, `Import failed: ${err.message}`),
+        err instanceof ApiError && Array.isArray(err.raw) ? problemList(err) : null);
+    } finally {
+      button.disabled = false;
+    }
+  } },
+  el("h3", {}, "Import a catalogue"),
+  el("p", { class: "hint" }, "A JSONL file (one item per line) or a JSON list, in the format ",
+    el("code", {}, "nazar counter validate"), " reads. Items are added or updated by their id; ",
+    "importing replaces the starter examples."),
+  el("div", { class: "field" }, el("label", { for: "counter-import-file" }, "Catalogue file (.jsonl or .json)"),
+    file),
+  el("div", { class: "buttons" }, button),
+  result);
+}
+
+/** Add (existing = null) or edit form with every field of a catalogue item. */
+function counterForm(existing, onSaved) {
+  const v = existing || { item_id: "", title: "", kind: "article", langs: [], themes: [], audience: "",
+    summary: "", url: "", local_file: "", source_org: "", date: "", review_status: "draft", example: false };
+  const p = existing ? "ce" : "ca";
+  const text = (name, attrs = {}) => el("input", { id: `${p}-${name}`, type: "text", value: v[name] || "",
+    ...attrs });
+  const fields = {
+    item_id: text("item_id", { maxlength: 200, spellcheck: "false", readonly: Boolean(existing) }),
+    title: text("title", { dir: "auto" }),
+    kind: el("select", { id: `${p}-kind` }, KINDS.map((k) => el("option", { value: k, selected: k === v.kind }, k))),
+    audience: text("audience", { placeholder: "e.g. youth, parents, women" }),
+    summary: el("textarea", { id: `${p}-summary`, rows: 5, dir: "auto", maxlength: 100000 }),
+    url: text("url", { inputmode: "url", placeholder: "https://… (leave empty if none)" }),
+    local_file: text("local_file", { placeholder: "path of a local copy" }),
+    source_org: text("source_org", { dir: "auto" }),
+    date: el("input", { id: `${p}-date`, type: "date", value: v.date || "" }),
+    review_status: el("select", { id: `${p}-review_status` },
+      REVIEW_STATUSES.map((s) => el("option", { value: s, selected: s === v.review_status }, s))),
+    example: el("input", { id: `${p}-example`, type: "checkbox", checked: Boolean(v.example) }),
+  };
+  fields.summary.value = v.summary || "";
+  const boxes = (name, values, chosen, labelOf) => values.map((x) => {
+    const id = `${p}-${name}-${x}`;
+    return el("span", { class: "check" },
+      el("input", { type: "checkbox", id, value: x, checked: chosen.includes(x), "data-group": name }),
+      el("label", { for: id }, labelOf(x)));
+  });
+  const langBoxes = boxes("langs", Object.keys(LANGS), v.langs, (c) => langName(c));
+  const themeBoxes = boxes("themes", THEMES, v.themes, (t) => t);
+  const errors = el("div", { class: "form-errors", role: "alert" });
+  const checked = (group) => group.map((s) => s.querySelector("input")).filter((i) => i.checked)
+    .map((i) => i.value);
+  const row = (name, label, hint) => el("div", { class: "field" },
+    el("label", { for: `${p}-${name}` }, label), fields[name],
+    hint ? el("span", { class: "why" }, hint) : null);
+  const save = el("button", { type: "submit" }, existing ? "Save changes" : "Add item");
+  const form = el("form", { class: "card admin-form counter-form", id: existing ? "counter-edit" : "counter-add-form",
+    novalidate: true, onsubmit: async (e) => {
+      e.preventDefault();
+      const opt = (name) => fields[name].value.trim() || null;
+      const body = {
+        title: fields.title.value.trim(), kind: fields.kind.value, langs: checked(langBoxes),
+        themes: checked(themeBoxes), audience: opt("audience"), summary: fields.summary.value.trim(),
+        url: opt("url"), local_file: opt("local_file"), source_org: opt("source_org"), date: opt("date"),
+        review_status: fields.review_status.value, example: fields.example.checked,
+      };
+      if (!existing) body.item_id = fields.item_id.value.trim();
+      save.disabled = true;
+      errors.replaceChildren();
+      try {
+        const made = existing
+          ? await api(`/counter/${encodeURIComponent(existing.item_id)}`, { method: "PUT", body })
+          : await api("/counter", { method: "POST", body });
+        onSaved(made);
+      } catch (err) {
+        fill(errors, el("p", {}, err instanceof ApiError && err.status === 422
+          ? "The catalogue refused the item:" : err.message), err.status === 422 ? problemList(err) : null);
+        showError(err);
+      } finally {
+        save.disabled = false;
+      }
+    } },
+  el("h3", {}, existing ? `Edit “${existing.item_id}”` : "Add a catalogue item"),
+  row("item_id", "ID", existing ? "the id cannot change" : "letters, digits, - and _; no spaces"),
+  row("title", "Title"),
+  row("kind", "Kind"),
+  el("fieldset", { class: "checks" }, el("legend", {}, "Languages"), langBoxes),
+  el("fieldset", { class: "checks" }, el("legend", {}, "Themes it answers"), themeBoxes),
+  row("audience", "Audience"),
+  row("summary", "Summary or transcript"),
+  row("url", "URL"),
+  row("local_file", "Local file"),
+  row("source_org", "Source organisation"),
+  row("date", "Date"),
+  row("review_status", "Review status", "only approved items are suggested"),
+  el("div", { class: "field check" }, fields.example,
+    el("label", { for: `${p}-example` }, "Example (illustrative, not real material)")),
+  errors,
+  el("div", { class: "buttons" }, save));
+  return form;
+}
+
+async function renderCounterItem(ctx, itemId) {
+  const { view } = ctx;
+  const it = await api(`/counter/${encodeURIComponent(itemId || "")}`);
+  if (!ctx.alive()) return;
+  const dl = el("dl", { class: "facts" });
+  const fact = (name, value) => {
+    if (value === null || value === undefined || value === "") return;
+    dl.append(el("dt", {}, name), el("dd", { dir: "auto" }, value));
+  };
+  fact("ID", it.item_id);
+  fact("Kind", it.kind);
+  fact("Languages", it.langs.map(langName).join(", "));
+  fact("Themes", it.themes.join(", "));
+  fact("Audience", it.audience);
+  fact("URL", it.url ? safeLink(it.url) : null);
+  fact("Local file", it.local_file);
+  fact("Source organisation", it.source_org);
+  fact("Date", it.date);
+  fact("Review status", it.review_status);
+  fact("Example", it.example ? "yes: illustrative, not real material" : "no");
+  fact("Added", it.created_at ? fmtTime(it.created_at) : null);
+  fact("Changed", it.updated_at ? fmtTime(it.updated_at) : null);
+  const editable = can("counter:write") && it.source === "database";
+  const tools = el("div", { class: "buttons" });
+  const formBox = el("div");
+  if (editable) {
+    if (it.review_status !== "approved") {
+      tools.append(el("button", { type: "button", class: "confirm", "data-action": "approve",
+        onclick: (e) => approve(it.item_id, e.target).then(() => ctx.alive() && route()).catch(showError) },
+      "Approve"));
+    }
+    const edit = el("button", { type: "button", class: "secondary", "aria-expanded": "false", onclick: () => {
+      const open = !formBox.firstChild;
+      if (open) {
+        formBox.replaceChildren(counterForm(it, (saved) => {
+          setStatus(`Catalogue item “${saved.item_id}” saved.`, "ok");
+          if (ctx.alive()) route();
+        }));
+      } else {
+        formBox.replaceChildren();
+      }
+      edit.setAttribute("aria-expanded", String(open));
+    } }, "Edit…");
+    const really = el("button", { type: "button", class: "reject", hidden: true, onclick: async () => {
+      really.disabled = true;
+      try {
+        await api(`/counter/${encodeURIComponent(it.item_id)}`, { method: "DELETE" });
+        setStatus(`Catalogue item “${it.item_id}” deleted.`, "ok");
+        location.hash = "#/counter";
+      } catch (err) {
+        really.disabled = false;
+        showError(err);
+      }
+    } }, `Really delete “${it.item_id}”`);
+    tools.append(edit, el("button", { type: "button", class: "secondary", onclick: () => { really.hidden = false; } },
+      "Delete…"), really);
+  }
+  append(view, [
+    el("p", {}, el("a", { href: "#/counter" }, "← Catalogue")),
+    it.source === "starter" ? sourceNotice("starter") : null,
+    el("div", { class: "detail-grid" },
+      el("article", { class: "card", id: "counter-detail", "data-counter-id": it.item_id },
+        el("h3", { dir: "auto" }, it.title),
+        el("div", { class: "meta" }, chip(it.review_status, `status status-${it.review_status}`),
+          it.example ? chip("example", "starter") : null, it.themes.map((t) => chip(t, "theme"))),
+        el("p", { class: "summary", dir: "auto", lang: it.langs.length === 1 ? it.langs[0] : null }, it.summary),
+        tools),
+      el("aside", { class: "card" }, el("h3", {}, "Details"), dl)),
+    formBox]);
+}
+
+async function renderCounterTry(ctx) {
+  const { view } = ctx;
+  const text = el("textarea", { id: "try-text", rows: 5, dir: "auto", maxlength: 100000 });
+  const lang = el("select", { id: "try-lang" }, el("option", { value: "" }, "Detect"),
+    Object.entries(LANGS).map(([c, n]) => el("option", { value: c }, n)));
+  const k = el("input", { id: "try-k", type: "number", min: 1, max: 20, value: 5 });
+  const out = el("div", { id: "try-result", "aria-live": "polite" });
+  const button = el("button", { type: "submit" }, "Suggest");
+  view.append(
+    el("p", { class: "hint" }, "Paste a post to see which approved material answers its narratives, ",
+      "in a language its reader reads, and why. Nothing is stored."),
+    el("form", { class: "card", id: "try-form", onsubmit: async (e) => {
+      e.preventDefault();
+      if (!text.value.trim()) return;
+      button.disabled = true;
+      try {
+        const res = await api("/counter/suggest", { method: "POST", body: {
+          text: text.value, lang: lang.value || undefined, k: Number(k.value) || 5 } });
+        if (!ctx.alive()) return;
+        out.replaceChildren(el("article", { class: "card" },
+          el("div", { class: "panel-head" }, el("h3", {}, "Suggestions"),
+            res.source === "starter" ? starterBadge() : null),
+          el("p", { class: "hint" }, `Read as ${langName(res.lang)}; narratives: `,
+            res.themes.length ? res.themes.join(", ") : "none found"),
+          res.suggestions.length ? suggestionList(res.suggestions)
+            : el("p", { class: "empty" }, "No approved material in a language this reader reads.")));
+        setStatus("", "info");
+      } catch (err) {
+        showError(err);
+      } finally {
+        button.disabled = false;
+      }
+    } },
+    el("div", { class: "field" }, el("label", { for: "try-text" }, "Text of a post"), text),
+    el("div", { class: "controls" },
+      el("div", { class: "field" }, el("label", { for: "try-lang" }, "Language"), lang),
+      el("div", { class: "field" }, el("label", { for: "try-k" }, "How many"), k),
+      el("div", { class: "field buttons" }, button))),
+    out);
+}
+
+const usageState = { days: "" };
+
+async function renderCounterUsage(ctx) {
+  const { view } = ctx;
+  if (typeof window.Chart === "undefined") throw new Error("the charting library did not load");
+  const days = el("select", { id: "usage-days", onchange: (e) => {
+    usageState.days = e.target.value;
+    draw().catch((err) => ctx.alive() && showError(err));
+  } }, [["", "All time"], ["7", "Last 7 days"], ["30", "Last 30 days"], ["90", "Last 90 days"]]
+    .map(([value, t]) => el("option", { value, selected: value === usageState.days }, t)));
+  const parts = {
+    totals: el("p", { id: "usage-totals", class: "hint" }),
+    canvas: el("canvas", { id: "chart-counter-usage", role: "img",
+      "aria-label": "Suggestions shown, clicked and sent, by theme" }),
+    usage: el("div"),
+    gapSummary: el("p", { id: "gaps-summary" }),
+    gapSource: el("div"),
+    gaps: el("div"),
+  };
+  const onlyGaps = el("input", { id: "gaps-only", type: "checkbox", onchange: () => {
+    parts.gaps.querySelectorAll("tr.covered").forEach((r) => { r.hidden = onlyGaps.checked; });
+  } });
+  view.append(
+    el("form", { class: "controls", onsubmit: (e) => e.preventDefault() },
+      el("div", { class: "field" }, el("label", { for: "usage-days" }, "Period"), days)),
+    el("section", { class: "card", "aria-labelledby": "usage-title" },
+      el("h3", { id: "usage-title" }, "Use of suggestions by theme"), parts.totals,
+      el("div", { class: "chart-box" }, parts.canvas),
+      el("h4", {}, "By theme and language"), parts.usage),
+    el("section", { class: "card", "aria-labelledby": "gaps-title" },
+      el("h3", { id: "gaps-title" }, "Gap report: narratives seen in flagged posts, by language, with no material"),
+      parts.gapSource, parts.gapSummary,
+      el("div", { class: "field check" }, onlyGaps, el("label", { for: "gaps-only" }, "Show only gaps")),
+      parts.gaps,
+      el("p", { class: "hint legend" }, el("span", { class: "swatch gap-none" }), " nothing the reader can read  ",
+        el("span", { class: "swatch gap-lang" }), " nothing in the post's language (the reader may read another)")));
+
+  async function draw() {
+    const query = { days: usageState.days };
+    const [usage, gaps] = await Promise.all([api("/counter/usage", { query }), api("/counter/gaps", { query })]);
+    if (!ctx.alive()) return;
+    destroyCharts();
+    const t = usage.totals || {};
+    parts.totals.textContent = `Shown ${t.shown || 0} · clicked ${t.clicked || 0} · sent ${t.sent || 0}`;
+    const themeName = (x) => x || "(no theme)";
+    const byTheme = usage.by_theme || [];
+    const colours = { shown: "#90a4ae", clicked: "#1565c0", sent: "#2e7d32" };
+    state.charts.push(new window.Chart(parts.canvas, {
+      type: "bar",
+      data: {
+        labels: byTheme.map((r) => themeName(r.theme)),
+        datasets: ["shown", "clicked", "sent"].map((name) => ({
+          label: name, backgroundColor: colours[name], data: byTheme.map((r) => r[name]) })),
+      },
+      options: { animation: false, maintainAspectRatio: false,
+        scales: { y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "events" } } },
+        plugins: { legend: { position: "bottom" } } },
+    }));
+    parts.usage.replaceChildren(usage.rows.length
+      ? el("div", { class: "table-wrap" }, el("table", { id: "usage-table" },
+        el("thead", {}, el("tr", {}, ["Theme", "Language", "Shown", "Clicked", "Sent"]
+          .map((h, i) => el("th", { scope: "col", class: i > 1 ? "num" : null }, h)))),
+        el("tbody", {}, usage.rows.map((r) => el("tr", { "data-theme": r.theme || "", "data-lang": r.lang || "" },
+          el("td", {}, themeName(r.theme)), el("td", {}, r.lang ? langName(r.lang) : "–"),
+          el("td", { class: "num" }, r.shown), el("td", { class: "num" }, r.clicked),
+          el("td", { class: "num" }, r.sent))))))
+      : el("p", { class: "empty" }, "No suggestion has been shown yet."));
+
+    fill(parts.gapSource, gaps.source === "starter"
+      ? el("p", { class: "notice starter-notice" }, starterBadge(),
+        " Measured against the starter examples: import your catalogue for a real gap report.")
+      : null);
+    const rows = gaps.narratives || [];
+    const none = rows.filter((r) => r.no_item_reader_can_read).length;
+    parts.gapSummary.textContent = rows.length
+      ? `${gaps.posts} flagged post${gaps.posts === 1 ? "" : "s"}; ${rows.length} narrative × language `
+        + `pair${rows.length === 1 ? "" : "s"} seen; ${gaps.gaps.length} with no material in the post's `
+        + `language, ${none} with nothing the reader can read.`
+      : "No narratives seen in flagged posts yet.";
+    fill(parts.gaps, rows.length
+      ? el("div", { class: "table-wrap" }, el("table", { id: "gaps-table" },
+        el("caption", { class: "sr-only" }, "Narratives seen in flagged posts, by language, and the material answering them"),
+        el("thead", {}, el("tr", {}, ["Theme", "Post language", "Posts", "Last seen", "Items in language",
+          "Items the reader can read", "Item languages", "Gap"].map((h, i) => el("th", { scope: "col",
+          class: [2, 4, 5].includes(i) ? "num" : null }, h)))),
+        el("tbody", {}, rows.map((r) => {
+          const cls = r.no_item_reader_can_read ? "gap gap-none" : r.no_item_in_language ? "gap gap-lang" : "covered";
+          return el("tr", { class: cls, "data-theme": r.theme, "data-lang": r.lang, hidden: cls === "covered" && onlyGaps.checked },
+            el("th", { scope: "row" }, r.theme),
+            el("td", {}, langName(r.lang)),
+            el("td", { class: "num" }, r.posts),
+            el("td", { class: "nowrap" }, fmtTime(r.last_seen)),
+            el("td", { class: "num" }, r.items_in_language),
+            el("td", { class: "num", title: `reader languages: ${r.reader_languages.join(", ")}` },
+              r.items_reader_can_read),
+            el("td", {}, r.item_languages.join(", ") || "–"),
+            el("td", { class: "gap-cell" }, r.no_item_reader_can_read ? "No material the reader can read"
+              : r.no_item_in_language ? `None in ${LANGS[r.lang] || r.lang}` : "–"));
+        }))))
+      : null);
+  }
+  await draw();
 }
 
 // ---------------------------------------------------------------- check a text

@@ -45,6 +45,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "nazar.monitor.commands",
     "nazar.counter.commands",
     "nazar.match.commands",
+    "nazar.embed.commands",
 )
 
 

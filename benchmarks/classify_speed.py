@@ -8,7 +8,10 @@ process start and model load included; once on the posts and once on ten times a
 show the steady state with its worker processes). Each figure is the median of --runs runs;
 the texts are real posts of all four languages from ../shared/data.
 
-    .venv/bin/python benchmarks/classify_speed.py [--n 6000] [--runs 3]
+    .venv/bin/python benchmarks/classify_speed.py [--n 6000] [--runs 3] [--mode fast]
+
+--mode is passed to `nazar classify` (default: the command's own default mode); the in-process
+figure is always the n-gram detector alone (`Detector.classify`).
 """
 
 from __future__ import annotations
@@ -83,15 +86,16 @@ def nazar_inprocess_seconds(texts: list[str], runs: int) -> float:
     return statistics.median(times)
 
 
-def nazar_cli(path: Path, runs: int) -> tuple[float, float]:
+def nazar_cli(path: Path, runs: int, extra: tuple[str, ...] = ()) -> tuple[float, float]:
     """Median wall seconds and peak RSS (MiB) of the real command."""
     exe = Path(sys.executable).parent / "nazar"
     times, peaks = [], []
     for _ in range(runs):
         out = path.with_suffix(".out.jsonl")
         t0 = time.perf_counter()
+        command = ["/usr/bin/env", "python3", "-c", _RUN_AND_MEASURE, str(exe), str(path)]
         proc = subprocess.run(
-            ["/usr/bin/env", "python3", "-c", _RUN_AND_MEASURE, str(exe), str(path), str(out)],
+            [*command, str(out), *extra],
             capture_output=True,
             text=True,
             check=True,
@@ -105,7 +109,7 @@ def nazar_cli(path: Path, runs: int) -> tuple[float, float]:
 # command's own and not this benchmark's.
 _RUN_AND_MEASURE = """
 import resource, subprocess, sys
-subprocess.run([sys.argv[1], 'classify', sys.argv[2], '-o', sys.argv[3]], check=True)
+subprocess.run([sys.argv[1], 'classify', sys.argv[2], '-o', sys.argv[3], *sys.argv[4:]], check=True)
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
 """
 
@@ -115,7 +119,9 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=6000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", default=str(HERE / "results" / "classify_speed.json"))
+    parser.add_argument("--mode", help="passed to `nazar classify --mode` (default: its own)")
     args = parser.parse_args()
+    extra = ("--mode", args.mode) if args.mode else ()
 
     rows = sample_posts(args.n)
     texts = [r["text"] for r in rows]
@@ -125,11 +131,11 @@ def main() -> int:
         path = Path(tmp) / "posts.jsonl"
         lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
         path.write_text(lines, "utf-8")
-        cli_s, cli_peak = nazar_cli(path, args.runs)
+        cli_s, cli_peak = nazar_cli(path, args.runs, extra)
         # Ten times the posts: process start and model load are paid once, as in real use.
         big = Path(tmp) / "posts10.jsonl"
         big.write_text(lines * 10, "utf-8")
-        big_s, big_peak = nazar_cli(big, args.runs)
+        big_s, big_peak = nazar_cli(big, args.runs, extra)
     n = len(texts)
     result = {
         "texts": n,
@@ -144,6 +150,7 @@ def main() -> int:
             "texts_per_s": n / cli_s,
             "peak_rss_mib": cli_peak,
             "includes": "process start, model load, reading and writing JSONL",
+            "mode": args.mode or "default",
         },
         "nazar_classify_cli_10x": {
             "texts": 10 * n,

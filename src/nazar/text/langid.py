@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import cache
 from typing import Any
 
 from nazar.text.transliterate import _words, looks_kazakh_latin
@@ -89,6 +90,53 @@ _CYRILLIC_RE = re.compile(r"[\u0400-\u052f]")
 _LATIN_RE = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _PERSIAN_RE = re.compile(r"[پچژگکیٹڈےںۀ]")
 _ARABIC_ONLY_RE = re.compile(r"[ةىيك]")
+
+
+def _may_strip(sample: str) -> bool:
+    """False when ``_STRIP_RE`` cannot match: no "://", "www", "@", "rt" or "&" at all (its
+    letters match only their two ASCII cases, and lower() maps only those onto them)."""
+    if "@" in sample or "&" in sample or ":" in sample:
+        return True
+    low = sample.lower()
+    return "rt" in low or "www" in low
+
+
+@cache
+def _class_table() -> list[str]:
+    """For every BMP code point: a/c/l inside the Arabic/Cyrillic/Latin ranges above, o for
+    anything else; upper case (O for o) if ``_LETTER_RE`` matches it. Built with the regexes
+    themselves (each matches one character), so counting codes counts what they match."""
+    import numpy as np
+
+    bmp = "".join(map(chr, range(0x10000)))
+    # "a", "c", "l" are Latin letters themselves, so these marks come from the subs only.
+    script = _ARABIC_RE.sub("a", _CYRILLIC_RE.sub("c", _LATIN_RE.sub("l", bmp)))
+    script = re.sub("[^acl]", "o", script)
+    marked = _LETTER_RE.sub("\0", bmp).encode("utf-32-le", "surrogatepass")
+    letter = np.frombuffer(marked, np.uint32) == 0
+    letter[0] = False  # NUL is not a letter: it is only a mark here
+    codes = np.frombuffer(script.encode("ascii"), np.uint8) - np.uint8(32) * letter
+    return list(codes.tobytes().decode("ascii"))
+
+
+_ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _script_counts(sample: str) -> tuple[int, int, int, int]:
+    """How many characters of ``sample`` match _LETTER_RE, _ARABIC_RE, _CYRILLIC_RE, _LATIN_RE.
+
+    One translate to class codes and a few counts instead of four regex scans. Code points past
+    the BMP are left as they are by the translate; of them, only letters count (as letters).
+    """
+    codes = sample.translate(_class_table())
+    n_ar = codes.count("A")
+    n_cyr = codes.count("C")
+    n_lat = codes.count("L")
+    n_letters = n_ar + n_cyr + n_lat + codes.count("O")
+    if not codes.isascii():
+        n_letters += len(_LETTER_RE.findall("".join(_ASTRAL_RE.findall(codes))))
+    return n_letters, n_ar + codes.count("a"), n_cyr + codes.count("c"), n_lat + codes.count("l")
+
 
 # Letters only Kazakh combines; ә ң ө ү һ are shared with Tatar/Bashkir/Kyrgyz, і with Ukrainian.
 _KK_STRONG_RE = re.compile(r"[ғқұ]")
@@ -275,16 +323,15 @@ def identify_language(text: str) -> str:
     """
     if not text:
         return "und"
-    sample = _STRIP_RE.sub(" ", text[:_SCAN])
+    sample = text[:_SCAN]
+    if _may_strip(sample):
+        sample = _STRIP_RE.sub(" ", sample)
     if "#" in sample:
         # "#WilayatSalahuddin" is two words to a reader but one unknown token to fastText.
         sample = _HASHTAG_RE.sub(lambda m: _CAMEL_RE.sub(" ", m.group(1)).replace("_", " "), sample)
-    n_letters = len(_LETTER_RE.findall(sample))
+    n_letters, n_ar, n_cyr, n_lat = _script_counts(sample)
     if n_letters == 0:
         return "und"
-    n_ar = len(_ARABIC_RE.findall(sample))
-    n_cyr = len(_CYRILLIC_RE.findall(sample))
-    n_lat = len(_LATIN_RE.findall(sample))
     n_other = n_letters - n_ar - n_cyr - n_lat
     best = max(n_ar, n_cyr, n_lat, n_other)
     if best == n_ar and n_ar:

@@ -72,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--model", help="model file (default: $NAZAR_HOME/models or shipped)")
     p.add_argument(
+        "--mode",
+        choices=("routed", "full", "fast"),
+        default="routed",
+        help="routed (default): the sentence encoder only where the char model is unsure; "
+        "full: both models on every text; fast: the char model alone",
+    )
+    p.add_argument(
         "--workers",
         type=int,
         default=min(os.cpu_count() or 1, 4),
@@ -147,12 +154,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _load_detector(args: argparse.Namespace) -> Any:
-    from nazar.detect.pipeline import DEFAULT_THRESHOLD, Detector
+    from nazar.detect.ensemble import DEFAULT_MODE, EnsembleDetector
+    from nazar.detect.pipeline import DEFAULT_THRESHOLD
 
     threshold = (
         args.threshold if getattr(args, "threshold", None) is not None else DEFAULT_THRESHOLD
     )
-    return Detector.load(getattr(args, "model", None), threshold=threshold)
+    mode = getattr(args, "mode", None) or DEFAULT_MODE
+    return EnsembleDetector.load(getattr(args, "model", None), mode=mode, threshold=threshold)
 
 
 def cmd_classify(args: argparse.Namespace) -> int:

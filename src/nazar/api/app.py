@@ -121,9 +121,9 @@ class Metrics:
 
 
 def _default_detector() -> Any:
-    from nazar.detect.pipeline import Detector
+    from nazar.detect.ensemble import EnsembleDetector
 
-    return Detector.load()
+    return EnsembleDetector.load()
 
 
 def create_app(

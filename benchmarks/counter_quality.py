@@ -27,8 +27,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from nazar.counter.catalogue import starter_catalogue  # noqa: E402
 from nazar.counter.suggest import Post, Suggester, resolve_similarity  # noqa: E402
-from nazar.detect.lexicon import cue_tokens  # noqa: E402
-from nazar.detect.pipeline import THEME_THRESHOLD, Detector, prepare  # noqa: E402
+from nazar.detect.pipeline import Detector  # noqa: E402
 from nazar.types import LANGUAGES, POSITIVE_LABEL, THEMES  # noqa: E402
 
 THEMES_FILE = ROOT / "data" / "eval" / "themes_labelled.jsonl"
@@ -77,31 +76,6 @@ def theme_scores(rows: list[dict[str, Any]], verdicts: list[Any]) -> dict[str, A
     return out
 
 
-def ungated_themes(detector: Detector, texts: list[str]) -> list[tuple[str, list[str]]]:
-    """Language and themes as the detector would give them if it tagged every text.
-
-    The detector reports themes only for texts it labels violent_extremist or
-    counter_narrative; propaganda below the flag threshold gets none. This diagnostic applies
-    the same theme model (probability >= THEME_THRESHOLD) plus the themes of pro-group lexicon
-    cues to every text, to measure how much of the gap is the flag gate and how much the theme
-    model itself.
-    """
-    preps = [prepare(t, detector.lexicon) for t in texts]
-    X, _ = detector.model.featurizer.transform_with_norms(
-        [p.normalized.text for p in preps], [cue_tokens(p.hits) for p in preps]
-    )
-    out = []
-    for prep, row in zip(preps, detector.model.theme_proba(X), strict=True):
-        themes = [
-            detector.model.themes[k] for k in row.argsort()[::-1] if row[k] >= THEME_THRESHOLD
-        ]
-        for hit in prep.hits:
-            if hit.cue.pro:
-                themes += [t for t in hit.cue.themes if t not in themes]
-        out.append((prep.lang, themes))
-    return out
-
-
 def ndcg_at_k(ranked: list[str], relevant: dict[str, int], k: int = K) -> float:
     dcg = sum((2 ** relevant.get(i, 0) - 1) / math.log2(r + 2) for r, i in enumerate(ranked[:k]))
     ideal = sorted(relevant.values(), reverse=True)[:k]
@@ -143,14 +117,17 @@ def main() -> None:
     rel = read(RELEVANCE_FILE)
     rel_verdicts = detector.classify_texts([r["text"] for r in rel])
     settings = {
+        # What `nazar counter suggest` and the service use: the detector's narratives (themes
+        # whatever the label).
         "detector": [
-            Post(r["text"], v.lang, v.themes) for r, v in zip(rel, rel_verdicts, strict=True)
-        ],
-        "detector_ungated": [
             Post(r["text"], lang, th)
             for r, (lang, th) in zip(
-                rel, ungated_themes(detector, [r["text"] for r in rel]), strict=True
+                rel, detector.narratives([r["text"] for r in rel]), strict=True
             )
+        ],
+        # Diagnostic: only the themes `nazar classify` reports (flagged texts only).
+        "classify_themes": [
+            Post(r["text"], v.lang, v.themes) for r, v in zip(rel, rel_verdicts, strict=True)
         ],
         "gold": [Post(r["text"], r["lang"], r["themes"]) for r in rel],
         "no_themes": [Post(r["text"], r["lang"], []) for r in rel],

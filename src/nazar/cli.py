@@ -74,9 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--mode",
         choices=("routed", "full", "fast"),
-        default="routed",
-        help="routed (default): the sentence encoder only where the char model is unsure; "
-        "full: both models on every text; fast: the char model alone",
+        help="fast (default): the char model alone; routed: the sentence encoder too where the "
+        "char model is unsure; full: both models on every text",
     )
     p.add_argument(
         "--workers",

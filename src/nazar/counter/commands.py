@@ -170,8 +170,9 @@ def cmd_suggest(args: argparse.Namespace) -> int:
             if need:
                 if detector is None:
                     detector = _load_detector(args.model)
-                for it, verdict in zip(need, detector.classify(need), strict=True):
-                    found[id(it)] = (verdict.themes, verdict.lang)
+                narratives = detector.narratives([it.text for it in need])
+                for it, (lang, themes) in zip(need, narratives, strict=True):
+                    found[id(it)] = (themes, lang)
             posts = []
             for it in ok:
                 themes, lang = given[id(it)]

@@ -403,9 +403,12 @@ def post_for_item(
     else:
         themes = list(item.themes or [])
     lang = item.lang
-    if lang is None and text and get_detector is not None:
-        verdict = get_detector().classify_texts([text])[0]
-        lang, themes = verdict.lang, themes or list(verdict.themes)
+    # Unscored posts, and posts below the flag threshold (no themes reported), still have a
+    # narrative worth answering: ask the detector for it.
+    unreviewed_without_themes = not themes and item.review_state is None
+    if (lang is None or unreviewed_without_themes) and text and get_detector is not None:
+        found_lang, found = get_detector().narratives([text])[0]
+        lang, themes = lang or found_lang, themes or found
     return PostInfo(text, lang or "und", themes, item.id)
 
 
@@ -417,9 +420,9 @@ def post_for_text(
 ) -> PostInfo:
     """A post given as text; the detector tells what the caller did not."""
     if (lang is None or themes is None) and get_detector is not None:
-        verdict = get_detector().classify_texts([text])[0]
-        lang = verdict.lang if lang is None else lang
-        themes = list(verdict.themes) if themes is None else themes
+        found_lang, found = get_detector().narratives([text])[0]
+        lang = found_lang if lang is None else lang
+        themes = found if themes is None else themes
     return PostInfo(text, lang or "und", list(themes or []))
 
 

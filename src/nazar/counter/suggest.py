@@ -331,8 +331,9 @@ def suggest(
 
     ``post`` is the post's text, or the detector's ``Verdict`` for it (then pass ``text=`` too
     if you want closeness in content: a verdict does not hold its text). Themes and language
-    come from the verdict, from ``themes=``/``lang=``, or else from running the detector
-    (``detector=`` or the shipped one). For many posts, build a ``Suggester`` once instead.
+    come from the verdict, from ``themes=``/``lang=``, or else from the detector's
+    ``narratives`` (``detector=`` or the shipped one): a post's narrative, whatever its
+    label. For many posts, build a ``Suggester`` once instead.
     """
     if isinstance(post, Verdict):
         themes = list(post.themes) if themes is None else themes
@@ -341,8 +342,8 @@ def suggest(
     else:
         body = post
         if themes is None or lang is None:
-            verdict = (detector or _default_detector()).classify_texts([post])[0]
-            themes = verdict.themes if themes is None else themes
-            lang = verdict.lang if lang is None else lang
+            found_lang, found = (detector or _default_detector()).narratives([post])[0]
+            themes = found if themes is None else themes
+            lang = found_lang if lang is None else lang
     suggester = Suggester(catalogue, similarity=similarity, encoder=encoder, statuses=statuses)
     return suggester.suggest(body, lang or "und", list(themes or []), k)

@@ -267,6 +267,9 @@ class EnsembleDetector:
     def threshold(self) -> float:
         return self.detector.threshold
 
+    def narratives(self, texts: list[str]) -> list[tuple[str, list[str]]]:
+        return self.detector.narratives(texts)
+
     @property
     def model(self) -> Any:
         return self.detector.model

@@ -32,6 +32,10 @@ from nazar.types import POSITIVE_LABEL, Evidence, Item, Verdict
 DEFAULT_THRESHOLD = 0.7
 MAX_EVIDENCE = 6
 THEME_THRESHOLD = 0.5
+# Narratives for choosing counter-material favour recall: a missed theme loses the right
+# material, an extra one only widens the list. Chosen by theme F1 on data/eval/themes_labelled
+# (0.25: P 0.71, R 0.75; 0.5: P 0.80, R 0.53), and measured on the separate relevance set.
+NARRATIVE_THRESHOLD = 0.25
 MIN_WORD_WEIGHT = 0.05  # a word must add at least this much to its label's logit to be shown
 MIN_WORDS = 3  # shorter texts need an indicator cue to be judged on their content
 # Labels whose themes are worth reporting: a recruiter's narratives, or the narratives a
@@ -221,6 +225,29 @@ class Detector:
                 items[i], prepared[row], proba[row], themes[row], labels[row], words[row]
             )
         return verdicts
+
+    def narratives(self, texts: list[str]) -> list[tuple[str, list[str]]]:
+        """Language and themes of each text, whatever its label.
+
+        ``classify`` reports themes only for texts it labels ``violent_extremist`` or
+        ``counter_narrative``. Choosing counter-material for a post someone wants answered
+        needs the narrative even when the post scores below the flag threshold: the same theme
+        model (probability >= NARRATIVE_THRESHOLD, lower than THEME_THRESHOLD: recall matters
+        more here) plus the themes of pro-group lexicon cues.
+        """
+        preps = _prepare_all(texts, self.lexicon)
+        X, _ = self.model.featurizer.transform_with_norms(
+            [p.normalized.text for p in preps], [cue_tokens(p.hits) for p in preps]
+        )
+        out = []
+        for prep, row in zip(preps, self.model.theme_proba(X), strict=True):
+            order = np.argsort(-row)
+            themes = [self.model.themes[k] for k in order if row[k] >= NARRATIVE_THRESHOLD]
+            for hit in prep.hits:
+                if hit.cue.pro:
+                    themes += [t for t in hit.cue.themes if t not in themes]
+            out.append((prep.lang, themes))
+        return out
 
     def _decide(self, proba: np.ndarray) -> str:
         if proba[self._positive] >= self.threshold:

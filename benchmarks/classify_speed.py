@@ -48,7 +48,7 @@ def sample_posts(n: int) -> list[dict]:
         with open(SHARED / name, encoding="utf-8") as f:
             texts = [json.loads(line)["text"] for line in f if line.strip()]
         rng.shuffle(texts)
-        rows += [{"id": f"{lang}-{i}", "text": t} for i, t in enumerate(texts[:per])]
+        rows += [{"id": f"{lang}-{i}", "lang": lang, "text": t} for i, t in enumerate(texts[:per])]
     rng.shuffle(rows)
     return rows
 

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import platform
-import random
 import resource
 import statistics
 import subprocess
@@ -31,26 +30,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SHARED = Path(os.environ.get("NAZAR_SHARED_DATA", REPO.parent / "shared" / "data"))
-FILES = {
-    "ar": "ar_offensive_osact4.jsonl",
-    "ru": "ru_sensitive_topics.jsonl",
-    "kk": "kk_news_sentences.jsonl",
-    "en": "en_isis_accounts_tweets.jsonl",
-}
-
-
-def sample_posts(n: int) -> list[dict]:
-    rng = random.Random(0)
-    per = n // len(FILES)
-    rows: list[dict] = []
-    for lang, name in FILES.items():
-        with open(SHARED / name, encoding="utf-8") as f:
-            texts = [json.loads(line)["text"] for line in f if line.strip()]
-        rng.shuffle(texts)
-        rows += [{"id": f"{lang}-{i}", "lang": lang, "text": t} for i, t in enumerate(texts[:per])]
-    rng.shuffle(rows)
-    return rows
+sys.path.insert(0, str(HERE))
+from classify_speed import FILES, sample_posts  # noqa: E402  (the same real posts)
 
 
 def run_cli(path: Path, out: Path, home: Path) -> tuple[float, int]:

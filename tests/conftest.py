@@ -52,3 +52,29 @@ def detector():
 def make_postgres_db():
     """``make_postgres_db(name)`` -> URL of a fresh database on the real server."""
     return postgres_database
+
+
+@pytest.fixture
+def open_service(detector):
+    """``with open_service(database_url) as (client, keys):`` the real app on that database,
+    its background worker running, with one API key per role."""
+    from contextlib import contextmanager
+
+    from fastapi.testclient import TestClient
+
+    from nazar.api.app import ServiceConfig, create_app
+    from nazar.api.auth import create_key
+
+    @contextmanager
+    def start(url: str):
+        app = create_app(ServiceConfig(database_url=url, run_alerts=False), lambda: detector)
+        with TestClient(app) as client:
+            with app.state.nazar.sessions() as session:
+                keys = {
+                    role: create_key(session, role)[0]
+                    for role in ("admin", "analyst", "reviewer", "ingest")
+                }
+            yield client, keys
+        app.state.nazar.engine.dispose()
+
+    return start

@@ -9,9 +9,6 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
-from nazar.api.app import ServiceConfig, create_app
-from nazar.api.auth import create_key
-
 PROPAGANDA = "Brothers, the Khilafah is calling you: make hijra to the land of the State and give bay'ah to the Amir, paradise awaits the sincere."
 NEWS = "The group said in a statement that one of its members carried out the attack; police have detained three suspects, according to officials."
 ARABIC = (
@@ -42,20 +39,13 @@ class Service:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def service(request, tmp_path, detector, make_postgres_db):
+def service(request, tmp_path, open_service, make_postgres_db):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'api.sqlite3'}"
     else:
         url = make_postgres_db("nazar_test_api")
-    app = create_app(ServiceConfig(database_url=url, run_alerts=False), lambda: detector)
-    with TestClient(app) as client:
-        with app.state.nazar.sessions() as session:
-            keys = {
-                role: create_key(session, role)[0]
-                for role in ("admin", "analyst", "reviewer", "ingest")
-            }
+    with open_service(url) as (client, keys):
         yield Service(client, keys)
-    app.state.nazar.engine.dispose()
 
 
 def test_every_api_endpoint_needs_a_key_but_health_docs_and_metrics_do_not(service):

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
-from nazar.api.app import ServiceConfig, create_app
-from nazar.api.auth import create_key
 from nazar.counter.catalogue import CounterItem, dump_jsonl, load_catalogue_csv
 from nazar.types import THEMES
 
@@ -79,20 +77,13 @@ def lexical(monkeypatch):
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def service(request, tmp_path, detector, make_postgres_db):
+def service(request, tmp_path, open_service, make_postgres_db):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'counter.sqlite3'}"
     else:
         url = make_postgres_db("nazar_test_counter")
-    app = create_app(ServiceConfig(database_url=url, run_alerts=False), lambda: detector)
-    with TestClient(app) as client:
-        with app.state.nazar.sessions() as session:
-            keys = {
-                role: create_key(session, role)[0]
-                for role in ("admin", "analyst", "reviewer", "ingest")
-            }
+    with open_service(url) as (client, keys):
         yield Service(client, keys)
-    app.state.nazar.engine.dispose()
 
 
 def test_crud_and_permissions(service):

@@ -37,6 +37,7 @@ from nazar.api.routes import classify, items, review, sources, trends
 from nazar.api.schemas import MeOut
 from nazar.store.db import create_engine, migrate, session_factory
 from nazar.store.models import Item
+from nazar.types import LABELS, THEMES
 
 log = logging.getLogger("nazar.api")
 
@@ -198,6 +199,8 @@ def create_app(
             name=principal.name,
             role=principal.role,
             permissions=sorted(PERMISSIONS[principal.role]),
+            labels=list(LABELS),
+            themes=list(THEMES),
         )
 
     app.include_router(api)

@@ -203,3 +203,5 @@ class MeOut(BaseModel):
     name: str
     role: str
     permissions: list[str]
+    labels: list[str] = Field(description="the taxonomy's labels (nazar.types.LABELS)")
+    themes: list[str] = Field(description="the taxonomy's themes (nazar.types.THEMES)")

@@ -10,19 +10,9 @@
 const KEY_STORAGE = "nazar.apiKey";
 const API = "/api/v1";
 
-// Kept in step with nazar.types (the API refuses anything else with a clear error).
-const LABELS = ["violent_extremist", "news", "counter_narrative", "religious", "other"];
-const THEMES = [
-  "call_to_join",
-  "defend_the_oppressed",
-  "religious_legitimacy",
-  "military_might",
-  "utopia_governance",
-  "martyrdom_reward",
-  "takfir",
-  "revenge_grievance",
-  "dehumanization",
-];
+// The taxonomy comes from the API (GET /me: nazar.types), so the page never drifts from it.
+let LABELS = [];
+let THEMES = [];
 const LANGS = { ar: "Arabic", ru: "Russian", kk: "Kazakh", en: "English" };
 const LABEL_COLOURS = {
   violent_extremist: "#c62828",
@@ -194,6 +184,8 @@ async function signIn(key, { restoring = false } = {}) {
   state.key = key;
   try {
     state.me = await api("/me", { signingIn: true });
+    LABELS = state.me.labels;
+    THEMES = state.me.themes;
   } catch (err) {
     state.key = null;
     state.me = null;

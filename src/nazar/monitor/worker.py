@@ -7,7 +7,6 @@ a verdict is only written for an item still ``pending`` (or being re-scored).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from typing import Any
@@ -15,19 +14,14 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from nazar.match.banks import text_hash  # the exact-match key banks use, so they compare
 from nazar.store.db import utcnow
 from nazar.store.models import Item, Verdict
-from nazar.text import normalize
 from nazar.types import Item as TextItem
 
 log = logging.getLogger("nazar.worker")
 
 BATCH = 128
-
-
-def text_hash(text: str) -> str:
-    """The exact-match key: SHA-256 of the normalised text (spacing, diacritics, tricks gone)."""
-    return hashlib.sha256(normalize(text).text.encode("utf-8")).hexdigest()
 
 
 def bank_matches(session: Session, texts: list[str | None]) -> list[Any]:

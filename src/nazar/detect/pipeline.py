@@ -135,6 +135,7 @@ class Detector:
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
         self.model = model
+        _column_major_weights(model)  # once, not on every batch
         self.lexicon = lexicon or Lexicon.default()
         self.threshold = threshold
         self.max_evidence = max_evidence
@@ -195,7 +196,6 @@ class Detector:
                 yield from pending.popleft().result()
 
     def classify(self, items: list[Item]) -> list[Verdict]:
-        _column_major_weights(self.model)
         scorable = [i for i, item in enumerate(items) if item.error is None and item.text]
         prepared = _prepare_all([items[i].text for i in scorable], self.lexicon)  # type: ignore[misc]
         verdicts: list[Verdict] = [self._error_verdict(item) for item in items]

@@ -43,16 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     k.set_defaults(func=cmd_keys_revoke)
 
 
-def _connect():
-    from nazar.store.db import connect
-
-    return connect()
-
-
 def cmd_keys_create(args: argparse.Namespace) -> int:
     from nazar.api.auth import create_key
+    from nazar.store.db import connect
 
-    with _connect()() as session:
+    with connect()() as session:
         key, _ = create_key(session, args.role, args.name)
     print(key)
     return EXIT_OK
@@ -61,9 +56,10 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
 def cmd_keys_list(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
+    from nazar.store.db import connect
     from nazar.store.models import ApiKey
 
-    with _connect()() as session:
+    with connect()() as session:
         for k in session.scalars(select(ApiKey).order_by(ApiKey.id)):
             state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
             print(f"{k.id}\t{k.role}\t{k.name}\t{k.prefix}…\t{state}")
@@ -72,8 +68,9 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
 
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
     from nazar.api.auth import revoke_key
+    from nazar.store.db import connect
 
-    with _connect()() as session:
+    with connect()() as session:
         if not revoke_key(session, args.key_id):
             print(f"nazar: no key {args.key_id}", file=sys.stderr)
             return EXIT_USAGE

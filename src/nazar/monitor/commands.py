@@ -42,20 +42,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_rescore)
 
 
-def _connect():
-    from nazar.store.db import connect
-
-    return connect()
-
-
 def cmd_ingest(args: argparse.Namespace) -> int:
     from itertools import islice
 
     from nazar.monitor import sources as readers
     from nazar.monitor.ingest import MAX_BATCH, get_or_create_source, ingest
+    from nazar.store.db import connect
 
     totals = {"accepted": 0, "duplicates": 0, "errors": 0}
-    with _connect()() as session:
+    with connect()() as session:
         source = get_or_create_source(session, args.source, args.kind)
         for path in args.inputs:
             if args.kind == "telegram":
@@ -79,8 +74,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from nazar.detect.pipeline import Detector
     from nazar.monitor.worker import score_batch
+    from nazar.store.db import connect
 
-    sessions = _connect()
+    sessions = connect()
     detector = Detector.load()
     scored = 0
     try:
@@ -102,9 +98,10 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from nazar.monitor.worker import request_rescore
+    from nazar.store.db import connect
     from nazar.store.models import Source
 
-    with _connect()() as session:
+    with connect()() as session:
         source_id = None
         if args.source:
             source_id = session.scalar(select(Source.id).where(Source.name == args.source))

@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,15 +114,13 @@ class Service:
         )
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    """The real app (real detector, SQLite under a temporary NAZAR_HOME) on a free port."""
+@contextmanager
+def serve_app(home: Path) -> Iterator[tuple[Any, str]]:
+    """The real app (real detector, SQLite under ``home``) served by uvicorn on a free port."""
     import uvicorn
 
     from nazar.api.app import ServiceConfig, create_app
-    from nazar.api.auth import create_key
 
-    home = tmp_path_factory.mktemp("dashboard_home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NAZAR_HOME", str(home))
         # These tests are about the page, not the encoder: suggestions use the lexical measure.
@@ -147,36 +146,52 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
                 assert thread.is_alive(), "uvicorn stopped during start-up"
                 assert time.monotonic() < deadline, "uvicorn did not start"
                 time.sleep(0.05)
-            keys = {}
-            with app.state.nazar.sessions() as session:
-                for role in ("admin", "reviewer", "analyst", "ingest"):
-                    keys[role], _ = create_key(session, role, f"{role}-browser-test")
-            svc = Service(f"http://127.0.0.1:{port}", keys, {})
-            n = 0
-            for source, rows in ITEMS.items():
-                batch = []
-                for ext, text in rows:
-                    batch.append(
-                        {
-                            "external_id": ext,
-                            "text": text,
-                            "published_at": f"{DAYS[n % len(DAYS)]}T10:00:00Z",
-                        }
-                    )
-                    n += 1
-                r = svc.post("/api/v1/items", {"source": source, "items": batch}, role="ingest")
-                assert r.status_code == 200, r.text
-                assert r.json()["accepted"] == len(batch)
-            deadline = time.monotonic() + 60
-            while httpx.get(svc.base + "/healthz").json()["pending"]:
-                assert time.monotonic() < deadline, "items were not scored in time"
-                time.sleep(0.1)
-            listed = svc.get("/api/v1/items?limit=100")["items"]
-            svc.ids = {it["external_id"]: it["id"] for it in listed}
-            yield svc
+            yield app, f"http://127.0.0.1:{port}"
         finally:
             server.should_exit = True
             thread.join(10)
+
+
+def mint_keys(app: Any, roles: tuple[str, ...], suffix: str) -> dict[str, str]:
+    from nazar.api.auth import create_key
+
+    with app.state.nazar.sessions() as session:
+        return {role: create_key(session, role, f"{role}-{suffix}")[0] for role in roles}
+
+
+def wait_scored(svc: Service) -> None:
+    """Wait until the worker scored everything, then remember item ids by external id."""
+    deadline = time.monotonic() + 60
+    while httpx.get(svc.base + "/healthz").json()["pending"]:
+        assert time.monotonic() < deadline, "items were not scored in time"
+        time.sleep(0.1)
+    listed = svc.get("/api/v1/items?limit=100")["items"]
+    svc.ids = {it["external_id"]: it["id"] for it in listed}
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The served app with items in four languages, scored."""
+    with serve_app(tmp_path_factory.mktemp("dashboard_home")) as (app, base):
+        keys = mint_keys(app, ("admin", "reviewer", "analyst", "ingest"), "browser-test")
+        svc = Service(base, keys, {})
+        n = 0
+        for source, rows in ITEMS.items():
+            batch = []
+            for ext, text in rows:
+                batch.append(
+                    {
+                        "external_id": ext,
+                        "text": text,
+                        "published_at": f"{DAYS[n % len(DAYS)]}T10:00:00Z",
+                    }
+                )
+                n += 1
+            r = svc.post("/api/v1/items", {"source": source, "items": batch}, role="ingest")
+            assert r.status_code == 200, r.text
+            assert r.json()["accepted"] == len(batch)
+        wait_scored(svc)
+        yield svc
 
 
 @pytest.fixture(scope="module")

@@ -12,26 +12,24 @@ Skips like tests/test_dashboard_browser.py when no Chromium is found (fails unde
 from __future__ import annotations
 
 import json
-import os
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from test_dashboard_browser import (
-    CHROMIUM_ARGS,
+from test_dashboard_browser import (  # browser: the module's Chromium fixture, shared
     EN_FLAGGED,
     KK_FLAGGED,
     KK_WEATHER,
     RU_FLAGGED,
     Service,
-    find_chromium,
+    browser,  # noqa: F401
+    mint_keys,
     screenshot,
+    serve_app,
     sign_in,
+    wait_scored,
 )
 
 ITEMS = {
@@ -56,79 +54,22 @@ def en_item(item_id: str, themes: list[str], status: str = "approved") -> dict[s
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    """The real app (real detector, SQLite under a temporary NAZAR_HOME) on a free port."""
-    import uvicorn
-
-    from nazar.api.app import ServiceConfig, create_app
-    from nazar.api.auth import create_key
-
-    home = tmp_path_factory.mktemp("dashboard_counter_home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NAZAR_HOME", str(home))
-        mp.setenv("NAZAR_COUNTER_SIMILARITY", "lexical")  # no sentence encoder: fast
-        mp.delenv("NAZAR_DATABASE_URL", raising=False)
-        app = create_app(
-            ServiceConfig(database_url=f"sqlite:///{home / 'nazar.sqlite3'}", run_alerts=False)
-        )
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="counter-uvicorn", daemon=True
-        )
-        thread.start()
-        try:
-            deadline = time.monotonic() + 20
-            while not server.started:
-                assert thread.is_alive(), "uvicorn stopped during start-up"
-                assert time.monotonic() < deadline, "uvicorn did not start"
-                time.sleep(0.05)
-            keys = {}
-            with app.state.nazar.sessions() as session:
-                for role in ("admin", "reviewer", "ingest"):
-                    keys[role], _ = create_key(session, role, f"{role}-counter-test")
-            svc = Service(f"http://127.0.0.1:{port}", keys, {})
-            for source, rows in ITEMS.items():
-                batch = [
-                    {"external_id": ext, "text": text, "published_at": "2025-03-03T10:00:00Z"}
-                    for ext, text in rows
-                ]
-                r = svc.post("/api/v1/items", {"source": source, "items": batch}, role="ingest")
-                assert r.status_code == 200, r.text
-            deadline = time.monotonic() + 60
-            while httpx.get(svc.base + "/healthz").json()["pending"]:
-                assert time.monotonic() < deadline, "items were not scored in time"
-                time.sleep(0.1)
-            listed = svc.get("/api/v1/items?limit=100")["items"]
-            svc.ids = {it["external_id"]: it["id"] for it in listed}
-            yield svc
-        finally:
-            server.should_exit = True
-            thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    chromium = find_chromium()
-    if chromium is None:
-        if os.environ.get("NAZAR_REQUIRE_BROWSER") == "1":
-            pytest.fail("NAZAR_REQUIRE_BROWSER=1 but no Chromium was found")
-        pytest.skip("no Chromium: /usr/bin/chromium is missing and none is on PATH")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    """The served app (see test_dashboard_browser.serve_app) with the posts above, scored."""
+    with serve_app(tmp_path_factory.mktemp("dashboard_counter_home")) as (app, base):
+        svc = Service(base, mint_keys(app, ("admin", "reviewer", "ingest"), "counter-test"), {})
+        for source, rows in ITEMS.items():
+            batch = [
+                {"external_id": ext, "text": text, "published_at": "2025-03-03T10:00:00Z"}
+                for ext, text in rows
+            ]
+            r = svc.post("/api/v1/items", {"source": source, "items": batch}, role="ingest")
+            assert r.status_code == 200, r.text
+        wait_scored(svc)
+        yield svc
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def page(browser: Any) -> Iterator[Any]:  # noqa: F811 - the imported fixture
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     pg = context.new_page()
     pg.set_default_timeout(10_000)

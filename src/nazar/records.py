@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from nazar.types import Item
 
@@ -38,6 +38,9 @@ _EXTENSIONS = {
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Cells as long as the longest text we accept (and more): csv's default limit is 128 KiB.
 csv.field_size_limit(2**31 - 1)
+
+
+T = TypeVar("T")
 
 
 def _reject_constant(name: str) -> None:
@@ -356,3 +359,15 @@ def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
                     yield json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise InputError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from exc
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of ``size`` items (the last may be shorter), read lazily."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -138,7 +138,7 @@ def _given_themes(item: Any) -> tuple[list[str] | None, str | None]:
 
 def cmd_suggest(args: argparse.Namespace) -> int:
     from nazar.counter.suggest import Post, Suggester
-    from nazar.records import ReadOptions, RecordReader, open_output, write_jsonl
+    from nazar.records import ReadOptions, RecordReader, batched, open_output, write_jsonl
 
     catalogue = _load_catalogue(args.catalogue)
     statuses = ("approved", "draft") if args.include_drafts else ("approved",)
@@ -150,19 +150,9 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     detector: Any = None
     errors = 0
 
-    def batches() -> Iterator[list[Any]]:
-        batch: list[Any] = []
-        for item in items:
-            batch.append(item)
-            if len(batch) >= BATCH:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
-
     def rows() -> Iterator[dict[str, Any]]:
         nonlocal detector, errors
-        for batch in batches():
+        for batch in batched(items, BATCH):
             ok = [it for it in batch if it.error is None and it.text]
             given = {id(it): _given_themes(it) for it in ok}
             need = [it for it in ok if None in given[id(it)]]

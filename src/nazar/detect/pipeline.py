@@ -23,7 +23,7 @@ from nazar.detect.hashing import TOKEN_RE as WORD_RE
 from nazar.detect.lexicon import Hit, Lexicon, cue_tokens
 from nazar.detect.model import NgramClassifier
 from nazar.paths import user_model_path
-from nazar.records import InputError
+from nazar.records import InputError, batched
 from nazar.text import NormalizedText, identify_language, normalize
 from nazar.types import POSITIVE_LABEL, Evidence, Item, Verdict
 
@@ -113,17 +113,6 @@ def _column_major_weights(model: NgramClassifier) -> None:
             setattr(model, name, np.asfortranarray(w))
 
 
-def _batched(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
-    batch: list[Item] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 class Detector:
     def __init__(
         self,
@@ -173,7 +162,7 @@ class Detector:
         With ``workers > 1`` batches after the first are scored by forked worker processes
         (they share the loaded model copy-on-write); a short input never pays for them.
         """
-        batches = _batched(items, batch_size)
+        batches = batched(items, batch_size)
         first = next(batches, None)
         if first is None:
             return

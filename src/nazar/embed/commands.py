@@ -48,17 +48,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_embed)
 
 
-def _chunks(items: Iterator[Any], n: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= n:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _ids_path(output: str) -> Path:
     p = Path(output)
     return p.with_name((p.name[:-4] if p.name.endswith(".npy") else p.name) + ".ids.jsonl")
@@ -69,7 +58,14 @@ def cmd_embed(args: argparse.Namespace) -> int:
 
     from nazar.embed.cache import EmbeddingCache, embed_texts
     from nazar.embed.encoder import load_encoder
-    from nazar.records import InputError, ReadOptions, RecordReader, open_output, write_jsonl
+    from nazar.records import (
+        InputError,
+        ReadOptions,
+        RecordReader,
+        batched,
+        open_output,
+        write_jsonl,
+    )
     from nazar.text import identify_language
 
     as_npy = args.output_format == "npy"
@@ -89,7 +85,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
         nonlocal errors
         row_no = 0
         items = progress(reader.read(args.inputs), desc="embed")
-        for chunk in _chunks(items, _CHUNK):
+        for chunk in batched(items, _CHUNK):
             good = [i for i, item in enumerate(chunk) if item.error is None and item.text]
             vecs = embed_texts(
                 [chunk[i].text for i in good], encoder, cache, batch_size=args.batch_size

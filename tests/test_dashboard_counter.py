@@ -18,14 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_dashboard_browser import (  # browser: the module's Chromium fixture, shared
+from test_dashboard_browser import (  # browser, page: the shared Chromium fixtures
     EN_FLAGGED,
     KK_FLAGGED,
     KK_WEATHER,
     RU_FLAGGED,
     Service,
-    browser,  # noqa: F401
+    browser,
     mint_keys,
+    page,
     screenshot,
     serve_app,
     sign_in,
@@ -66,18 +67,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
             assert r.status_code == 200, r.text
         wait_scored(svc)
         yield svc
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:  # noqa: F811 - the imported fixture
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    pg = context.new_page()
-    pg.set_default_timeout(10_000)
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
 
 
 def wait_for(check: Callable[[], Any], what: str, timeout: float = 10) -> Any:

@@ -38,7 +38,6 @@ from typing import Any
 
 import numpy as np
 from scipy.special import log_softmax
-from sklearn.linear_model import LogisticRegression
 
 from nazar.detect.pipeline import (
     DEFAULT_THRESHOLD,
@@ -88,6 +87,8 @@ class Stacker:
         return np.hstack([np.asarray(char_lp, np.float64), np.asarray(sem_lp, np.float64)])
 
     def fit(self, char_lp: np.ndarray, sem_lp: np.ndarray, y: np.ndarray, w: np.ndarray) -> Stacker:
+        from sklearn.linear_model import LogisticRegression  # training only: slow to import
+
         from nazar.detect.model import _all_labels
 
         n_labels = char_lp.shape[1]
@@ -323,7 +324,9 @@ class EnsembleDetector:
 
     def _combine(self, items: list[Item], verdicts: list[Verdict]) -> list[Verdict]:
         version = self.version
-        out = [replace(v, model=version) for v in verdicts]
+        out = list(verdicts)  # the char detector's own fresh objects: relabelled in place
+        for v in out:
+            v.model = version
         rows = self.route(verdicts)
         if not rows:
             return out

@@ -11,14 +11,17 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
+
+# scikit-learn and scipy.optimize are imported only where a model is trained: they take
+# over a second to import, which every `nazar` command that only predicts would pay.
 
 from nazar.detect.features import FeatureConfig, TextFeaturizer
 from nazar.types import LABELS, THEMES
@@ -77,6 +80,8 @@ class NgramClassifier:
         themes: list[list[str]] | None = None,
         progress: Any = None,
     ) -> NgramClassifier:
+        from sklearn.model_selection import StratifiedKFold
+
         step = progress or (lambda _msg: None)
         y = np.array([self.labels.index(label) for label in labels])
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
@@ -117,10 +122,14 @@ class NgramClassifier:
         return self
 
     def _new_lr(self, C: float) -> LogisticRegression:
+        from sklearn.linear_model import LogisticRegression
+
         return LogisticRegression(C=C, max_iter=1000, tol=1e-4)
 
     def _fit_themes(self, X: sp.csr_matrix, themes: list[list[str]], w: np.ndarray) -> None:
         """One-vs-rest theme taggers, trained on the texts that carry theme annotations."""
+        from sklearn.linear_model import LogisticRegression
+
         rows = [i for i, t in enumerate(themes) if t]
         n_feat = X.shape[1]
         coef = np.zeros((len(self.themes), n_feat), dtype=np.float32)
@@ -283,6 +292,8 @@ def _all_labels(lr: LogisticRegression, n_labels: int) -> tuple[np.ndarray, np.n
 
 
 def _fit_temperature(logits: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    from scipy.optimize import minimize_scalar
+
     def nll(log_t: float) -> float:
         lp = log_softmax(logits / np.exp(log_t), axis=1)
         return float(-(w * lp[np.arange(len(y)), y]).sum() / w.sum())

@@ -33,8 +33,6 @@ from typing import Any
 
 import numpy as np
 from scipy.special import log_softmax, softmax
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
 from nazar.detect.model import _all_labels, _fit_temperature
 from nazar.types import LABELS, THEMES
@@ -128,6 +126,8 @@ class SemanticHead:
     ) -> SemanticHead:
         """Fit on unit vectors ``X``; ``folds`` (a fold number per row) groups related rows
         (one account's tweets) into one calibration fold; default: stratified folds."""
+        from sklearn.model_selection import StratifiedKFold  # training only: slow to import
+
         V = np.asarray(X, np.float64)
         self.mean_ = V.mean(axis=0).astype(np.float32)
         self.scale_ = np.maximum(V.std(axis=0), 1e-6).astype(np.float32)
@@ -168,11 +168,15 @@ class SemanticHead:
         return self
 
     def _fit_lr(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        from sklearn.linear_model import LogisticRegression
+
         lr = LogisticRegression(C=self.C, max_iter=2000, tol=1e-5)
         lr.fit(X, y, sample_weight=w)
         return _all_labels(lr, len(self.labels))
 
     def _fit_themes(self, X: np.ndarray, themes: Sequence[Sequence[str]], w: np.ndarray) -> None:
+        from sklearn.linear_model import LogisticRegression
+
         rows = [i for i, t in enumerate(themes) if t]
         coef = np.zeros((len(self.themes), X.shape[1]), np.float32)
         intercept = np.full(len(self.themes), -10.0, np.float32)

@@ -61,9 +61,7 @@ def score_batch(session: Session, detector: Any, limit: int = BATCH) -> int:
                 {"id": row.id, "state": "error", "error": verdict.error, "scored_at": now}
             )
             continue
-        evidence = [
-            {"start": e.start, "end": e.end, "text": e.text, "why": e.why} for e in verdict.evidence
-        ]
+        evidence = [e.to_dict() for e in verdict.evidence]
         if found:  # a known item counts as evidence for the reviewer (match.api)
             from nazar.match.api import match_evidence
 

@@ -37,10 +37,7 @@ def classify(
                 scores=v.scores,
                 lang=v.lang,
                 themes=v.themes,
-                evidence=[
-                    {"start": e.start, "end": e.end, "text": e.text, "why": e.why}
-                    for e in v.evidence
-                ],
+                evidence=[e.to_dict() for e in v.evidence],
                 model=v.model,
                 error=v.error,
             )

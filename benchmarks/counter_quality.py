@@ -1,9 +1,11 @@
 """Quality of counter-narrative suggestions, and of the detector themes they depend on.
 
 1. Theme precision/recall/F1 of the shipped detector (``Detector.load()``), per theme and per
-   language, on ``data/eval/themes_labelled.jsonl``.
+   language, on ``data/eval/themes_labelled.jsonl``: the themes ``nazar classify`` reports, and
+   the narratives counter suggestions use (char model alone, and char model + semantic head).
 2. Suggestion nDCG@5 and recall@5 per language on ``data/eval/counter_relevance.jsonl`` against
-   the starter catalogue, with the detector's themes and language (the realistic setting), with
+   the starter catalogue, with the detector's narratives and language (the realistic setting:
+   ``EnsembleDetector.narratives``, as the CLI and the service; the char model's alone too), with
    gold themes (the upper bound the ranking could reach with perfect themes), and with no themes
    at all (closeness in content alone), for each similarity available (lexical always; the
    sentence encoder when ``nazar.embed`` loads).
@@ -19,6 +21,7 @@ import math
 import sys
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from nazar.counter.catalogue import starter_catalogue  # noqa: E402
 from nazar.counter.suggest import Post, Suggester, resolve_similarity  # noqa: E402
+from nazar.detect.ensemble import EnsembleDetector  # noqa: E402
 from nazar.detect.pipeline import Detector  # noqa: E402
 from nazar.types import LANGUAGES, POSITIVE_LABEL, THEMES  # noqa: E402
 
@@ -107,19 +111,41 @@ def ranking_scores(
     }
 
 
+@dataclass
+class Tagged:
+    """Narratives in the shape ``theme_scores`` reads (every labelled post counts as flagged:
+    narratives are tagged whatever the label)."""
+
+    themes: list[str]
+    flagged: bool = True
+
+
 def main() -> None:
     detector = Detector.load()
+    ensemble = EnsembleDetector.load()
     labelled = read(THEMES_FILE)
     t0 = time.perf_counter()
     verdicts = detector.classify_texts([r["text"] for r in labelled])
     themes = theme_scores(labelled, verdicts)
+    texts = [r["text"] for r in labelled]
+    narrative_themes = {
+        "char": theme_scores(labelled, [Tagged(t) for _, t in detector.narratives(texts)]),
+        "joint": theme_scores(labelled, [Tagged(t) for _, t in ensemble.narratives(texts)]),
+    }
 
     rel = read(RELEVANCE_FILE)
     rel_verdicts = detector.classify_texts([r["text"] for r in rel])
     settings = {
-        # What `nazar counter suggest` and the service use: the detector's narratives (themes
-        # whatever the label).
+        # What `nazar counter suggest` and the service use: the narratives (themes whatever
+        # the label) of the char model and the semantic head together.
         "detector": [
+            Post(r["text"], lang, th)
+            for r, (lang, th) in zip(
+                rel, ensemble.narratives([r["text"] for r in rel]), strict=True
+            )
+        ],
+        # Diagnostic: the char model's narratives alone (no sentence encoder installed).
+        "char_narratives": [
             Post(r["text"], lang, th)
             for r, (lang, th) in zip(
                 rel, detector.narratives([r["text"] for r in rel]), strict=True
@@ -152,6 +178,7 @@ def main() -> None:
         "catalogue_items": len(catalogue),
         "themes_labelled": {"file": str(THEMES_FILE.relative_to(ROOT)), "n": len(labelled)},
         "theme_detection": themes,
+        "narrative_themes": narrative_themes,
         "theme_detection_on_relevance_posts": rel_theme,
         "relevance": {"file": str(RELEVANCE_FILE.relative_to(ROOT)), "n": len(rel), "k": K},
         "suggestions": suggestions,
@@ -196,6 +223,20 @@ def format_report(result: dict[str, Any]) -> str:
             f"{rt[s]['micro']['f1']:.2f} {rt[s]['propaganda_flagged']}"
             for s in scopes
         ),
+        "",
+        "   narratives (themes whatever the label, as counter suggestions use them) on the same "
+        "labelled set: micro P/R/F1",
+    ]
+    for name, nt in result["narrative_themes"].items():
+        lines.append(
+            f"   {name:6} "
+            + "; ".join(
+                f"{s} {nt[s]['micro']['precision']:.2f}/{nt[s]['micro']['recall']:.2f}/"
+                f"{nt[s]['micro']['f1']:.2f}"
+                for s in scopes
+            )
+        )
+    lines += [
         "",
         f"2. Suggestions on {result['relevance']['file']} (n={result['relevance']['n']}): "
         "nDCG@5 / recall@5",

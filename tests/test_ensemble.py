@@ -4,6 +4,7 @@ numerics are tested with the encoder."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 
 import numpy as np
@@ -209,3 +210,36 @@ def test_stacker_is_calibrated_on_synthetic_data():
     raw = np.exp(views[0][3000:, 0])
     assert expected_calibration_error(gold, p[:, 0]) < 0.05
     assert expected_calibration_error(gold, p[:, 0]) < expected_calibration_error(gold, raw)
+
+
+def _sure_head(head: SemanticHead, theme: str) -> SemanticHead:
+    """A copy of ``head`` certain that every text uses ``theme`` and no other."""
+    sure = copy.copy(head)
+    sure.theme_coef_ = np.zeros_like(head.theme_coef_)
+    sure.theme_intercept_ = np.where(np.array(head.themes) == theme, 20.0, -20.0).astype(np.float32)
+    return sure
+
+
+def test_narratives_join_the_char_model_and_the_semantic_head(detector, bundle):
+    head = _sure_head(bundle.head, "takfir")
+    b = SemanticBundle(head, bundle.stacker, bundle.routing)
+    ens = EnsembleDetector(detector, b, mode="fast", encoder=FakeEncoder())
+    texts = ALL_TEXTS[:7]
+    langs, _, cues = detector.narrative_scores(texts)
+    for (lang, themes), char_lang, cue in zip(ens.narratives(texts), langs, cues, strict=True):
+        assert lang == char_lang
+        # The head is sure of takfir, so the mean is >= 0.5 whatever the char model says;
+        # it rules the others out, so they need a lexicon cue.
+        assert themes[0] == "takfir"
+        assert set(themes[1:]) <= set(cue)
+
+
+class BrokenEncoder(FakeEncoder):
+    def encode(self, texts, batch_size: int = 64) -> np.ndarray:
+        raise OSError("weights missing")
+
+
+def test_narratives_fall_back_to_the_char_model_without_an_encoder(detector, bundle, capsys):
+    ens = EnsembleDetector(detector, bundle, mode="fast", encoder=BrokenEncoder())
+    assert ens.narratives(ALL_TEXTS) == detector.narratives(ALL_TEXTS)
+    assert "char themes only" in capsys.readouterr().err

@@ -43,3 +43,18 @@ def test_hashes_do_not_depend_on_the_process() -> None:
     here = sorted(char_ngram_counts(["халифат دولة khilafah"], 2, 4, 2**20).indices.tolist())
     assert runs.pop().strip() == str(here)
     assert np.unique(here).size > 20
+
+
+def test_typing_habits_of_tweets_are_not_features() -> None:
+    """A detached "و", dot runs, "يا", retweet markers and placeholders say where a text was
+    collected, not its voice: with or without them a text has the same features."""
+    from nazar.detect.features import FeatureConfig, TextFeaturizer
+
+    feat = TextFeaturizer(FeatureConfig(char_features=2**12, word_features=2**10))
+    feat.fit_transform(["رضاي عنادي", "شمسي قمري", "hello world"])
+    plain = feat.transform(["رضاي عنادي", "hello world"]).toarray()
+    typed = feat.transform(["rt @user: يا رضاي و يا عنادي ..", "hello… world... url"]).toarray()
+    np.testing.assert_array_equal(plain, typed)
+    # Words that merely contain the letters stay: "والله" is not "و" + "الله".
+    other = feat.transform(["رضاي والله"]).toarray()
+    assert not np.array_equal(other[0], feat.transform(["رضاي الله"]).toarray()[0])

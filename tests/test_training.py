@@ -110,3 +110,17 @@ def test_training_on_a_subset_of_labels(tmp_path: Path, labels: tuple[str, ...])
     proba = loaded.predict_proba(["the weather is fine today"])
     absent = [loaded.labels.index(lab) for lab in loaded.labels if lab not in labels]
     assert proba[0, absent].max() < 1e-6
+
+
+def test_version_ignores_the_sign_of_zero_weights(tmp_path: Path) -> None:
+    """The file drops zero weights of either sign: a fitted -0.0 loads as +0.0, same model."""
+    model = train_model(
+        load_labelled_jsonl(small_set(tmp_path, 40)), model=NgramClassifier(features=SMALL)
+    )
+    zeros = np.flatnonzero(model.coef_ == 0)[:50]
+    assert len(zeros)
+    model.coef_.flat[zeros] = -0.0
+    model._version = None  # weights changed in place, as fitting leaves them
+    path = tmp_path / "m.npz"
+    model.save(path)
+    assert NgramClassifier.load(path).version == model.version

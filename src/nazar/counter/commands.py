@@ -202,9 +202,9 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
 
 def _load_detector(model: str | None) -> Any:
-    from nazar.detect.pipeline import Detector
+    from nazar.detect.ensemble import EnsembleDetector  # narratives from both models
 
-    return Detector.load(model)
+    return EnsembleDetector.load(model)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -309,9 +309,9 @@ class Suggester:
 
 @lru_cache(maxsize=1)
 def _default_detector() -> Any:
-    from nazar.detect.pipeline import Detector
+    from nazar.detect.ensemble import EnsembleDetector  # narratives from both models
 
-    return Detector.load()
+    return EnsembleDetector.load()
 
 
 def suggest(

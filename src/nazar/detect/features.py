@@ -23,12 +23,17 @@ from nazar.detect.hashing import char_ngram_counts, word_ngram_counts
 # The Arabic vocative "يا" goes too: written propaganda is full of "O Muslims!" calls, so a
 # model learns it as a signal, while everyday Arabic tweets use it in almost every line
 # ("يا رب", "يا حبيبي"); it says nothing about the voice of a text.
-ARTIFACTS_RE = re.compile(r"(?<!\w)(?:rt|via|يا)(?!\w)|@user:?|(?<!\w)url(?!\w)|<lf>")
+#
+# So do two habits of typing tweets: the conjunction "و" written as a word of its own ("شمسي و
+# قمري"; edited text joins it to the next word) and runs of dots (".." between phrases). The
+# only real tweets the model may train on in Arabic are pro-ISIS accounts', so it learnt both
+# as signs of propaganda: "رضاي عنادي" scored 0.21 and "يا رضاي و يا عنادي .." 0.95.
+ARTIFACTS_RE = re.compile(r"(?<!\w)(?:rt|via|يا|و)(?!\w)|@user:?|(?<!\w)url(?!\w)|<lf>|\.{2,}|…")
 
 
 # Every match of ARTIFACTS_RE contains one of these: a text with none of them is left as it is
 # without running the regex (most texts, and every single word of ``word_contributions``).
-_ARTIFACT_HINTS = ("rt", "via", "يا", "@user", "url", "<lf>")
+_ARTIFACT_HINTS = ("rt", "via", "يا", "و", "@user", "url", "<lf>", "..", "…")
 
 
 def strip_artifacts(text: str) -> str:

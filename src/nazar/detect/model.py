@@ -192,12 +192,14 @@ class NgramClassifier:
         if self._version is None:
             # Hash what the model file keeps (weights at saved precision, IDF, calibration),
             # so the id is the same before saving and after loading.
+            # Adding +0.0 turns -0.0 into +0.0: the sparse file format drops zeros of either
+            # sign, so a fitted -0.0 weight loads as +0.0 and must hash the same.
             digest = hashlib.sha256()
             for array in (self.coef_, self.featurizer.idf_char, self.featurizer.idf_word):
-                digest.update(np.asarray(array).astype(np.float16).tobytes())
+                digest.update((np.asarray(array).astype(np.float16) + np.float16(0)).tobytes())
             for array in (self.theme_coef_,):
                 if array is not None:
-                    digest.update(np.asarray(array).astype(np.float16).tobytes())
+                    digest.update((np.asarray(array).astype(np.float16) + np.float16(0)).tobytes())
             digest.update(np.asarray(self.intercept_, np.float32).tobytes())
             digest.update(repr(self.temperature_).encode())
             self._version = f"nazar-ngram-{digest.hexdigest()[:10]}"

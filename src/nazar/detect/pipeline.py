@@ -10,7 +10,7 @@ import multiprocessing as mp
 import re
 import zipfile
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
@@ -102,6 +102,14 @@ def _content_weight(prep: Prepared) -> float:
     if n_words >= MIN_WORDS or any(h.cue.pro and h.cue.cue != "group_name" for h in prep.hits):
         return 1.0
     return (n_words / MIN_WORDS) ** 2
+
+
+def pick_themes(
+    names: Sequence[str], proba: np.ndarray, cue_themes: Sequence[str], threshold: float
+) -> list[str]:
+    """Themes with probability >= ``threshold``, most likely first, then the cues' others."""
+    themes = [names[k] for k in np.argsort(-proba, kind="stable") if proba[k] >= threshold]
+    return themes + [t for t in cue_themes if t not in themes]
 
 
 def _column_major_weights(model: NgramClassifier) -> None:
@@ -224,19 +232,23 @@ class Detector:
         model (probability >= NARRATIVE_THRESHOLD, lower than THEME_THRESHOLD: recall matters
         more here) plus the themes of pro-group lexicon cues.
         """
+        langs, proba, cue_themes = self.narrative_scores(texts)
+        return [
+            (lang, pick_themes(self.model.themes, row, cues, NARRATIVE_THRESHOLD))
+            for lang, row, cues in zip(langs, proba, cue_themes, strict=True)
+        ]
+
+    def narrative_scores(self, texts: list[str]) -> tuple[list[str], np.ndarray, list[list[str]]]:
+        """Per text: its language, the theme model's probabilities (in ``model.themes``
+        order) and the themes of its pro-group lexicon cues."""
         preps = _prepare_all(texts, self.lexicon)
         X, _ = self.model.featurizer.transform_with_norms(
             [p.normalized.text for p in preps], [cue_tokens(p.hits) for p in preps]
         )
-        out = []
-        for prep, row in zip(preps, self.model.theme_proba(X), strict=True):
-            order = np.argsort(-row)
-            themes = [self.model.themes[k] for k in order if row[k] >= NARRATIVE_THRESHOLD]
-            for hit in prep.hits:
-                if hit.cue.pro:
-                    themes += [t for t in hit.cue.themes if t not in themes]
-            out.append((prep.lang, themes))
-        return out
+        cue_themes = [
+            list(dict.fromkeys(t for h in p.hits if h.cue.pro for t in h.cue.themes)) for p in preps
+        ]
+        return [p.lang for p in preps], self.model.theme_proba(X), cue_themes
 
     def _decide(self, proba: np.ndarray) -> str:
         if proba[self._positive] >= self.threshold:

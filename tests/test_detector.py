@@ -54,3 +54,22 @@ def test_short_texts_need_a_cue_to_be_flagged() -> None:
     assert not chatter.flagged and chatter.label == "other"
     assert not name.flagged  # naming a group is not a voice: reporters name it too
     assert slogan.flagged and slogan.evidence  # the group's slogan is one
+
+
+def test_verdict_to_dict_writes_every_field() -> None:
+    """``to_dict`` is written out by hand (for speed): a field added to ``Verdict`` must not be
+    silently left out of the CLI's output."""
+    from dataclasses import fields
+
+    from nazar.types import Evidence, Verdict
+
+    v = Verdict(
+        id="1", label="other", flagged=False, score=0.1, scores={"other": 0.9}, lang="en",
+        themes=["takfir"], evidence=[Evidence(0, 3, "abc", "why")], model="m",
+        input={"a": 1}, error="bad", warnings=["w"],
+    )  # fmt: skip
+    out = v.to_dict()
+    assert list(out) == [f.name for f in fields(Verdict)]
+    assert out["evidence"] == [{"start": 0, "end": 3, "text": "abc", "why": "why"}]
+    quiet = Verdict("2", "other", False, 0.1, {}, "en", [], [], "m").to_dict()
+    assert "error" not in quiet and "warnings" not in quiet

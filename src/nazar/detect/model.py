@@ -17,14 +17,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import log_softmax, softmax
 
-if TYPE_CHECKING:
-    from sklearn.linear_model import LogisticRegression
+from nazar.detect.features import FeatureConfig, TextFeaturizer
+from nazar.types import LABELS, THEMES
 
 # scikit-learn and scipy.optimize are imported only where a model is trained: they take
 # over a second to import, which every `nazar` command that only predicts would pay.
-
-from nazar.detect.features import FeatureConfig, TextFeaturizer
-from nazar.types import LABELS, THEMES
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
 
 FORMAT_VERSION = 1
 

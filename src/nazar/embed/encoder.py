@@ -511,8 +511,9 @@ class Encoder:
             start = end
         contents = [[ids for _, ids in batch] for batch in batches]
         if self.backend == "onnx" and self.threads > 1 and len(batches) > 1:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="nazar-embed")
+            with self._lock:  # callers may encode from several threads at once
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="nazar-embed")
             results = self._pool.map(self._run_batch, contents)
         else:
             results = map(self._run_batch, contents)

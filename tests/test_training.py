@@ -124,3 +124,18 @@ def test_version_ignores_the_sign_of_zero_weights(tmp_path: Path) -> None:
     path = tmp_path / "m.npz"
     model.save(path)
     assert NgramClassifier.load(path).version == model.version
+
+
+def test_translations_are_held_out_with_their_originals() -> None:
+    """Every translated corpus row names an existing original and falls on its side of the
+    train/test split (else the holdout would test on texts whose translation was trained)."""
+    from nazar.detect.build_default import corpus_split_key, project_corpus
+    from nazar.detect.training import in_test_split
+
+    rows = {r.id: r for r in project_corpus()}
+    translations = [r for r in rows.values() if ":" in r.id]
+    assert translations
+    for r in translations:
+        original = rows[r.id.split(":", 1)[1]]
+        assert original.label == r.label and original.themes == r.themes, r.id
+        assert in_test_split(corpus_split_key(r)) == in_test_split(corpus_split_key(original))

@@ -71,6 +71,12 @@ def project_corpus() -> list[LabelledText]:
     return out
 
 
+def corpus_split_key(row: LabelledText) -> str:
+    """A project text's key for the train/test split: a translation ("ru-tr:en-ve-0001")
+    takes its original's, so no held-out text has its translation in training."""
+    return row.id.split(":")[-1]
+
+
 def isis_account_tweets(path: Path) -> list[LabelledText]:
     """Every tweet of a pro-ISIS account is a positive: the label is the account's voice.
 
@@ -173,7 +179,7 @@ def collect() -> tuple[list[LabelledText], list[LabelledText]]:
         for r in rows:
             (test if in_test_split(key(r)) else train).append(r)
 
-    split(project_corpus())
+    split(project_corpus(), key=corpus_split_key)
     # By account, so the test split measures unseen accounts, not unseen tweets of known ones.
     split(
         isis_account_tweets(shared / "en_isis_accounts_tweets.jsonl"),

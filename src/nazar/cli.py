@@ -24,6 +24,7 @@ from nazar.cliutil import (
     EXIT_RECORD_ERRORS,
     EXIT_USAGE,
     add_input_options,
+    existing_file,
     progress,
     threshold,
 )
@@ -202,9 +203,7 @@ def _load_labelled(paths: list[str]) -> list[Any]:
 
     records = []
     for path in paths:
-        if not Path(path).is_file():
-            raise InputError(f"no such file: {path}")
-        records.extend(load_labelled_jsonl(path))
+        records.extend(load_labelled_jsonl(existing_file(path)))
     return records
 
 
@@ -311,9 +310,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    path = Path(args.input)
-    if not path.is_file():
-        raise InputError(f"no such file: {path}")
+    path = existing_file(args.input)
     rows = list(read_jsonl(path))
     bad = next((i for i, r in enumerate(rows, 1) if not isinstance(r, dict)), None)
     if bad is not None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from nazar.records import FORMATS, MAX_TEXT_CHARS
+from nazar.records import FORMATS, MAX_TEXT_CHARS, InputError
 
 EXIT_OK, EXIT_RECORD_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -20,6 +21,14 @@ EXIT_OK, EXIT_RECORD_ERRORS, EXIT_USAGE = 0, 1, 2
 def progress(iterable: Any, desc: str, unit: str = "text", total: int | None = None) -> Any:
     """A progress bar on a terminal; nothing when stderr is a pipe or a file."""
     return tqdm(iterable, desc=desc, unit=unit, total=total, disable=not sys.stderr.isatty())
+
+
+def existing_file(name: str | Path, what: str = "file") -> Path:
+    """``name`` as a path, or an ``InputError`` (exit status 2) when it is not a file."""
+    path = Path(name)
+    if not path.is_file():
+        raise InputError(f"no such {what}: {path}")
+    return path
 
 
 def threshold(value: str) -> float:

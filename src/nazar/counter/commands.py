@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from nazar.cliutil import (
@@ -17,6 +16,7 @@ from nazar.cliutil import (
     EXIT_RECORD_ERRORS,
     EXIT_USAGE,
     add_input_options,
+    existing_file,
     positive_int,
     progress,
 )
@@ -112,10 +112,8 @@ def _load_catalogue(path: str | None) -> list[Any]:
 
     if path is None:
         return starter_catalogue()
-    if not Path(path).is_file():
-        raise InputError(f"no such catalogue file: {path}")
     try:
-        return load_catalogue(path)
+        return load_catalogue(existing_file(path, "catalogue file"))
     except CatalogueError as exc:
         shown = "\n  ".join(exc.errors[:20])
         more = f"\n  ... and {len(exc.errors) - 20} more" if len(exc.errors) > 20 else ""
@@ -209,11 +207,8 @@ def _load_detector(model: str | None) -> Any:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from nazar.counter.catalogue import check_catalogue
-    from nazar.records import InputError
 
-    path = Path(args.file)
-    if not path.is_file():
-        raise InputError(f"no such file: {path}")
+    path = existing_file(args.file)
     items, errors = check_catalogue(path)
     for error in errors:
         print(error)
@@ -227,12 +222,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from nazar.counter.catalogue import check_catalogue
     from nazar.counter.service import import_records
-    from nazar.records import InputError
     from nazar.store.db import connect
 
-    path = Path(args.file)
-    if not path.is_file():
-        raise InputError(f"no such file: {path}")
+    path = existing_file(args.file)
     items, errors = check_catalogue(path)
     sessions = connect(args.database_url)
     with sessions() as session:

@@ -48,10 +48,13 @@ def detector():
     return Detector.load()
 
 
-@pytest.fixture(scope="session")
-def make_postgres_db():
-    """``make_postgres_db(name)`` -> URL of a fresh database on the real server."""
-    return postgres_database
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """Each test twice: on a real SQLite file, then on a fresh database of the real PostgreSQL
+    server (one per test module, named after it)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'nazar.sqlite3'}"
+    return postgres_database(f"nazar_{request.module.__name__}")
 
 
 @pytest.fixture

@@ -38,13 +38,9 @@ class Service:
         raise AssertionError("items were not scored in time")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def service(request, tmp_path, open_service, make_postgres_db):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'api.sqlite3'}"
-    else:
-        url = make_postgres_db("nazar_test_api")
-    with open_service(url) as (client, keys):
+@pytest.fixture
+def service(database_url, open_service):
+    with open_service(database_url) as (client, keys):
         yield Service(client, keys)
 
 

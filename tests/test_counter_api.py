@@ -7,11 +7,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 from dataclasses import dataclass
 
 import pytest
-from fastapi.testclient import TestClient
+from test_api import Service as ApiService
 
 from nazar.counter.catalogue import CounterItem, dump_jsonl, load_catalogue_csv
 from nazar.types import THEMES
@@ -39,12 +38,8 @@ def record(item_id: str, langs=("en",), themes=("call_to_join",), **extra) -> di
 
 
 @dataclass
-class Service:
-    client: TestClient
-    keys: dict[str, str]
-
-    def as_(self, role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.keys[role]}"}
+class Service(ApiService):
+    """The API service's test client, with the counter routes' own calls."""
 
     def get(self, path: str, role: str = "analyst", **kw):
         return self.client.get("/api/v1/counter" + path, headers=self.as_(role), **kw)
@@ -57,14 +52,9 @@ class Service:
     def ingest(self, texts: dict[str, str]) -> dict[str, int]:
         """Ingest posts, wait until they are scored; their database ids by external id."""
         items = [{"external_id": k, "text": v} for k, v in texts.items()]
-        r = self.client.post(
-            "/api/v1/items", json={"source": "s", "items": items}, headers=self.as_("ingest")
-        )
+        r = self.post_items(items, source="s")
         assert r.status_code == 200, r.text
-        deadline = time.monotonic() + 60
-        while self.client.get("/healthz").json()["pending"]:
-            assert time.monotonic() < deadline, "items were not scored in time"
-            time.sleep(0.05)
+        self.wait_scored(timeout=60)
         listing = self.client.get("/api/v1/items?limit=500", headers=self.as_("analyst")).json()
         return {it["external_id"]: it["id"] for it in listing["items"]}
 
@@ -76,13 +66,9 @@ def lexical(monkeypatch):
     monkeypatch.setenv("NAZAR_COUNTER_SIMILARITY", "lexical")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def service(request, tmp_path, open_service, make_postgres_db):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'counter.sqlite3'}"
-    else:
-        url = make_postgres_db("nazar_test_counter")
-    with open_service(url) as (client, keys):
+@pytest.fixture
+def service(database_url, open_service):
+    with open_service(database_url) as (client, keys):
         yield Service(client, keys)
 
 

@@ -12,13 +12,9 @@ from nazar.store.db import create_engine, current_revision, downgrade, migrate, 
 from nazar.store.models import Base, ReviewDecision
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path, make_postgres_db):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    else:
-        url = make_postgres_db("nazar_test_store")
-    engine = create_engine(url)
+@pytest.fixture
+def engine(database_url):
+    engine = create_engine(database_url)
     yield engine
     engine.dispose()
 

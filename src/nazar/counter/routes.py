@@ -37,6 +37,8 @@ router = APIRouter(prefix="/counter", tags=["counter"])
 
 READ = Depends(require("counter:read"))
 WRITE = Depends(require("counter:write"))
+# The reporting window of the usage and gap reports.
+LastDays = Annotated[int | None, Query(ge=1, le=3650, description="only the last N days")]
 
 
 def _fail(exc: service.CounterError) -> HTTPException:
@@ -261,7 +263,7 @@ def post_event(
 def get_usage(
     _: Principal = READ,
     session: Session = Depends(get_session),
-    days: Annotated[int | None, Query(ge=1, le=3650, description="only the last N days")] = None,
+    days: LastDays = None,
 ) -> UsageOut:
     return UsageOut(**service.usage(session, days))
 
@@ -274,7 +276,7 @@ def get_usage(
 def get_gaps(
     _: Principal = READ,
     session: Session = Depends(get_session),
-    days: Annotated[int | None, Query(ge=1, le=3650, description="only the last N days")] = None,
+    days: LastDays = None,
 ) -> GapsOut:
     return GapsOut(**service.gaps(session, days))
 

@@ -49,7 +49,9 @@ EVIDENCE_TEXT_CHARS = 80
 # mentions, links, the placeholders and line-break markers of some datasets), and the Arabic
 # vocative "يا" is in almost every everyday Arabic tweet ("يا رب", "يا حبيبي") as in written
 # propaganda's "O Muslims!": left in, the head learned "Arabic tweet" instead of the message
-# (it flagged half of the random OSACT4 tweets). The char model drops the same tokens.
+# (it flagged half of the random OSACT4 tweets). The char model drops the same tokens and two
+# typing habits of Arabic tweets besides (``nazar.detect.features.ARTIFACTS_RE``); the head
+# was fitted on vectors of this text, so changing the list means rebuilding it.
 _ARTIFACTS_RE = re.compile(
     r"(?<!\w)(?:RT|rt|via)(?!\w):?|@\w+:?|https?://\S+|www\.\S+|(?<!\w)URL(?!\w)|<LF>"
     r"|(?<!\w)يا(?!\w)"

@@ -256,6 +256,13 @@ function parseHash() {
   return { name: parts[0] || "", arg: parts[1], parts, params: new URLSearchParams(query) };
 }
 
+// A list page's filters from its hash parameters ("" when absent), and the page offset.
+function listFilters(params, names) {
+  const f = Object.fromEntries(names.map((name) => [name, params.get(name) || ""]));
+  f.offset = Math.max(0, parseInt(params.get("offset") || "0", 10) || 0);
+  return f;
+}
+
 function firstAllowedRoute() {
   return Object.keys(ROUTES).find((name) => can(ROUTES[name].perm));
 }
@@ -881,14 +888,7 @@ async function renderItems(ctx, arg, params) {
   if (arg) return renderItemDetail(ctx, arg);
   lastItemsHash = location.hash || "#/items";
   const { view } = ctx;
-  const f = {
-    q: params.get("q") || "",
-    source: params.get("source") || "",
-    label: params.get("label") || "",
-    lang: params.get("lang") || "",
-    flagged: params.get("flagged") || "",
-    offset: Math.max(0, parseInt(params.get("offset") || "0", 10) || 0),
-  };
+  const f = listFilters(params, ["q", "source", "label", "lang", "flagged"]);
   const [sources, page] = await Promise.all([
     can("sources:read") ? api("/sources") : Promise.resolve(null),
     api("/items", { query: { q: f.q, source: f.source, label: f.label, lang: f.lang,
@@ -1221,14 +1221,7 @@ function sourceNotice(source) {
 
 async function renderCatalogue(ctx, params) {
   const { view } = ctx;
-  const f = {
-    lang: params.get("lang") || "",
-    theme: params.get("theme") || "",
-    kind: params.get("kind") || "",
-    status: params.get("status") || "",
-    q: params.get("q") || "",
-    offset: Math.max(0, parseInt(params.get("offset") || "0", 10) || 0),
-  };
+  const f = listFilters(params, ["lang", "theme", "kind", "status", "q"]);
   const opts = (id, all, values, current) => el("select", { id },
     el("option", { value: "" }, all),
     values.map(([v, t]) => el("option", { value: v, selected: v === current }, t)));

@@ -1,8 +1,9 @@
 """Quality of counter-narrative suggestions, and of the detector themes they depend on.
 
-1. Theme precision/recall/F1 of the shipped detector (``Detector.load()``), per theme and per
-   language, on ``data/eval/themes_labelled.jsonl``: the themes ``nazar classify`` reports, and
-   the narratives counter suggestions use (char model alone, and char model + semantic head).
+1. Theme precision/recall/F1 of the shipped char model (``EnsembleDetector.load().detector``),
+   per theme and per language, on ``data/eval/themes_labelled.jsonl``: the themes ``nazar
+   classify`` reports, and the narratives counter suggestions use (char model alone, and char
+   model + semantic head).
 2. Suggestion nDCG@5 and recall@5 per language on ``data/eval/counter_relevance.jsonl`` against
    the starter catalogue, with the detector's narratives and language (the realistic setting:
    ``EnsembleDetector.narratives``, as the CLI and the service; the char model's alone too), with
@@ -31,7 +32,6 @@ sys.path.insert(0, str(ROOT / "src"))
 from nazar.counter.catalogue import starter_catalogue  # noqa: E402
 from nazar.counter.suggest import Post, Suggester, resolve_similarity  # noqa: E402
 from nazar.detect.ensemble import EnsembleDetector  # noqa: E402
-from nazar.detect.pipeline import Detector  # noqa: E402
 from nazar.types import LANGUAGES, POSITIVE_LABEL, THEMES  # noqa: E402
 
 THEMES_FILE = ROOT / "data" / "eval" / "themes_labelled.jsonl"
@@ -121,8 +121,8 @@ class Tagged:
 
 
 def main() -> None:
-    detector = Detector.load()
     ensemble = EnsembleDetector.load()
+    detector = ensemble.detector  # the char model alone, loaded once
     labelled = read(THEMES_FILE)
     t0 = time.perf_counter()
     verdicts = detector.classify_texts([r["text"] for r in labelled])

@@ -129,27 +129,26 @@ def main() -> None:
     themes = theme_scores(labelled, verdicts)
     texts = [r["text"] for r in labelled]
     narrative_themes = {
-        "char": theme_scores(labelled, [Tagged(t) for _, t in detector.narratives(texts)]),
-        "joint": theme_scores(labelled, [Tagged(t) for _, t in ensemble.narratives(texts)]),
+        "char": theme_scores(labelled, [Tagged(n.themes) for n in detector.narratives(texts)]),
+        "joint": theme_scores(labelled, [Tagged(n.themes) for n in ensemble.narratives(texts)]),
     }
 
     rel = read(RELEVANCE_FILE)
     rel_verdicts = detector.classify_texts([r["text"] for r in rel])
+    joint = ensemble.narratives([r["text"] for r in rel])
     settings = {
         # What `nazar counter suggest` and the service use: the narratives (themes whatever
         # the label) of the char model and the semantic head together.
-        "detector": [
-            Post(r["text"], lang, th)
-            for r, (lang, th) in zip(
-                rel, ensemble.narratives([r["text"] for r in rel]), strict=True
-            )
+        "detector": [Post.from_narrative(r["text"], n) for r, n in zip(rel, joint, strict=True)],
+        # Diagnostic: the same narratives as plain sets of themes (every theme counts fully),
+        # as the ranking used them before it weighed themes by probability.
+        "detector_unweighted": [
+            Post(r["text"], n.lang, n.themes) for r, n in zip(rel, joint, strict=True)
         ],
         # Diagnostic: the char model's narratives alone (no sentence encoder installed).
         "char_narratives": [
-            Post(r["text"], lang, th)
-            for r, (lang, th) in zip(
-                rel, detector.narratives([r["text"] for r in rel]), strict=True
-            )
+            Post.from_narrative(r["text"], n)
+            for r, n in zip(rel, detector.narratives([r["text"] for r in rel]), strict=True)
         ],
         # Diagnostic: only the themes `nazar classify` reports (flagged texts only).
         "classify_themes": [
@@ -241,12 +240,12 @@ def format_report(result: dict[str, Any]) -> str:
         f"2. Suggestions on {result['relevance']['file']} (n={result['relevance']['n']}): "
         "nDCG@5 / recall@5",
         "",
-        f"{'similarity, themes':26}" + "".join(f"{s:>13}" for s in scopes),
+        f"{'similarity, themes':30}" + "".join(f"{s:>13}" for s in scopes),
     ]
     for sim, settings in result["suggestions"].items():
         for name, per in settings.items():
             lines.append(
-                f"{sim + ', ' + name:26}"
+                f"{sim + ', ' + name:30}"
                 + "".join(f"{per[s]['ndcg@5']:7.3f}/{per[s]['recall@5']:.2f}" for s in scopes)
             )
     return "\n".join(lines) + "\n"

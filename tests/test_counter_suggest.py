@@ -10,7 +10,7 @@ from nazar.counter.suggest import (
     reader_languages,
     suggest,
 )
-from nazar.types import Verdict
+from nazar.types import Narrative, Verdict
 
 
 def _item(item_id: str, langs: list[str], themes: list[str], status: str = "approved"):
@@ -122,3 +122,35 @@ def test_no_themes_ranks_by_content() -> None:
         [Post("the martyr in paradise", "en", [])], k=2
     )[0]
     assert out[0].item_id == "b" and "no themes found" in out[0].why
+
+
+def test_detector_weights_put_the_surest_narrative_first() -> None:
+    # Both themes passed the narrative threshold, but the detector is much surer of takfir:
+    # its material comes first. As a plain set of themes the two items would tie.
+    catalogue = [_item("grief", ["en"], ["revenge_grievance"]), _item("takfir", ["en"], ["takfir"])]
+    themes = ["takfir", "revenge_grievance"]
+    weighted = Post("t", "en", themes, {"takfir": 0.9, "revenge_grievance": 0.3, "utopia": 0.0})
+    out = Suggester(catalogue, similarity=_flat).suggest_many([weighted], k=2)[0]
+    assert [s.item_id for s in out] == ["takfir", "grief"]
+    assert out[0].score > out[1].score > 0
+    # The reason names only the themes that passed the threshold, not every weighted one.
+    assert out[1].why.startswith("answers revenge_grievance;")
+    plain = Suggester(catalogue, similarity=_flat).suggest_many([Post("t", "en", themes)], k=2)[0]
+    assert plain[0].score == plain[1].score
+
+
+def test_suggest_uses_the_detectors_weights() -> None:
+    class Stub:
+        def narratives(self, texts):
+            return [
+                Narrative(
+                    "en", ["takfir", "dehumanization"], {"takfir": 0.2, "dehumanization": 0.8}
+                )
+            ]
+
+    catalogue = [_item("t", ["en"], ["takfir"]), _item("d", ["en"], ["dehumanization"])]
+    out = suggest("text", catalogue, k=2, detector=Stub(), similarity=_flat)
+    assert [s.item_id for s in out] == ["d", "t"]
+    # Themes the caller gives count fully, whatever the detector thinks.
+    given = suggest("text", catalogue, k=2, detector=Stub(), similarity=_flat, themes=["takfir"])
+    assert given[0].item_id == "t"

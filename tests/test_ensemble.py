@@ -226,12 +226,15 @@ def test_narratives_join_the_char_model_and_the_semantic_head(detector, bundle):
     ens = EnsembleDetector(detector, b, mode="fast", encoder=FakeEncoder())
     texts = ALL_TEXTS[:7]
     langs, _, cues = detector.narrative_scores(texts)
-    for (lang, themes), char_lang, cue in zip(ens.narratives(texts), langs, cues, strict=True):
-        assert lang == char_lang
+    for found, char_lang, cue in zip(ens.narratives(texts), langs, cues, strict=True):
+        assert found.lang == char_lang
         # The head is sure of takfir, so the mean is >= 0.5 whatever the char model says;
         # it rules the others out, so they need a lexicon cue.
-        assert themes[0] == "takfir"
-        assert set(themes[1:]) <= set(cue)
+        assert found.themes[0] == "takfir"
+        assert set(found.themes[1:]) <= set(cue)
+        # The weights are the joint probabilities: takfir's is the largest.
+        assert max(found.weights, key=found.weights.get) == "takfir"
+        assert found.weights["takfir"] >= 0.5
 
 
 class BrokenEncoder(FakeEncoder):

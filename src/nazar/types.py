@@ -30,6 +30,21 @@ LANGUAGES: tuple[str, ...] = ("ar", "ru", "kk", "en")
 
 
 @dataclass(slots=True)
+class Narrative:
+    """The narrative of a text whatever its label: what counter-material has to answer.
+
+    ``themes``: the themes worth naming (probability at or above the detector's narrative
+    threshold, most likely first, then those of pro-group lexicon cues). ``weights``: the
+    detector's probability of every theme (a cue's theme at least the threshold), so a
+    ranking can favour the narrative the detector is surest of.
+    """
+
+    lang: str
+    themes: list[str]
+    weights: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class Item:
     """One text to judge, with where it came from."""
 

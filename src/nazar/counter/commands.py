@@ -137,6 +137,7 @@ def _given_themes(item: Any) -> tuple[list[str] | None, str | None]:
 def cmd_suggest(args: argparse.Namespace) -> int:
     from nazar.counter.suggest import Post, Suggester
     from nazar.records import ReadOptions, RecordReader, batched, open_output, write_jsonl
+    from nazar.types import Narrative
 
     catalogue = _load_catalogue(args.catalogue)
     statuses = ("approved", "draft") if args.include_drafts else ("approved",)
@@ -154,20 +155,21 @@ def cmd_suggest(args: argparse.Namespace) -> int:
             ok = [it for it in batch if it.error is None and it.text]
             given = {id(it): _given_themes(it) for it in ok}
             need = [it for it in ok if None in given[id(it)]]
-            found: dict[int, tuple[list[str], str]] = {}
+            found: dict[int, Narrative] = {}
             if need:
                 if detector is None:
                     detector = _load_detector(args.model)
                 narratives = detector.narratives([it.text for it in need])
-                for it, (lang, themes) in zip(need, narratives, strict=True):
-                    found[id(it)] = (themes, lang)
+                found = {id(it): n for it, n in zip(need, narratives, strict=True)}
             posts = []
             for it in ok:
                 themes, lang = given[id(it)]
-                det_themes, det_lang = found.get(id(it), ([], "und"))
-                posts.append(
-                    Post(it.text, lang or det_lang, det_themes if themes is None else themes)
-                )
+                narrative = found.get(id(it), Narrative("und", []))
+                post = Post.from_narrative(it.text, narrative)
+                if themes is not None:  # given themes are certain: they count fully
+                    post.themes, post.weights = list(themes), None
+                post.lang = lang or post.lang
+                posts.append(post)
             suggestions = suggester.suggest_many(posts, args.k)
             ranked = {
                 id(it): (post, sug) for it, post, sug in zip(ok, posts, suggestions, strict=True)

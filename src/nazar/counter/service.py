@@ -385,6 +385,8 @@ class PostInfo:
     lang: str
     themes: list[str]
     item_id: int | None = None
+    # The detector's probability of each theme, when the detector found the themes.
+    weights: dict[str, float] | None = None
 
 
 def post_for_item(
@@ -406,10 +408,13 @@ def post_for_item(
     # Unscored posts, and posts below the flag threshold (no themes reported), still have a
     # narrative worth answering: ask the detector for it.
     unreviewed_without_themes = not themes and item.review_state is None
+    weights = None
     if (lang is None or unreviewed_without_themes) and text and get_detector is not None:
-        found_lang, found = get_detector().narratives([text])[0]
-        lang, themes = lang or found_lang, themes or found
-    return PostInfo(text, lang or "und", themes, item.id)
+        found = get_detector().narratives([text])[0]
+        if not themes:
+            themes, weights = found.themes, found.weights
+        lang = lang or found.lang
+    return PostInfo(text, lang or "und", themes, item.id, weights)
 
 
 def post_for_text(
@@ -419,11 +424,13 @@ def post_for_text(
     get_detector: Callable[[], Any] | None = None,
 ) -> PostInfo:
     """A post given as text; the detector tells what the caller did not."""
+    weights = None
     if (lang is None or themes is None) and get_detector is not None:
-        found_lang, found = get_detector().narratives([text])[0]
-        lang = found_lang if lang is None else lang
-        themes = found if themes is None else themes
-    return PostInfo(text, lang or "und", list(themes or []))
+        found = get_detector().narratives([text])[0]
+        lang = found.lang if lang is None else lang
+        if themes is None:
+            themes, weights = found.themes, found.weights
+    return PostInfo(text, lang or "und", list(themes or []), weights=weights)
 
 
 def suggest_for(session: Session, post: PostInfo, k: int = 5) -> tuple[list[Any], str]:
@@ -432,7 +439,9 @@ def suggest_for(session: Session, post: PostInfo, k: int = 5) -> tuple[list[Any]
 
     suggester, catalogue, lock = SUGGESTERS.get(session)
     with lock:
-        found = suggester.suggest_many([Post(post.text, post.lang, post.themes)], k)[0]
+        found = suggester.suggest_many([Post(post.text, post.lang, post.themes, post.weights)], k)[
+            0
+        ]
     return found, catalogue.source
 
 

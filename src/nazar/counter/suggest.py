@@ -4,8 +4,11 @@ language its reader reads, closest in content first.
 The Redirect Method's lesson is that credible material works when it answers the narrative a
 person is drawn by. So an item's score combines three things:
 
-* **theme overlap** between the post's themes (from the detector) and the themes the item
-  answers (cosine of the two sets, so a focused item beats one that answers everything);
+* **theme overlap** between the post's themes and the themes the item answers: the cosine of
+  the post's theme weights (the detector's probability of each theme, or 1 for each theme a
+  person gave) and the item's themes, so a focused item beats one that answers everything and
+  the narrative the detector is surest of counts most. With plain sets of themes, one doubtful
+  extra theme would put its items level with those answering the post's main claim;
 * **language**: the post's own language first, then the languages its readers likely read
   (``READER_LANGUAGES``); items in other languages are not suggested at all;
 * **closeness in content** between the post and the item's title and summary: a pluggable
@@ -30,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from nazar.counter.catalogue import CounterItem, starter_catalogue
-from nazar.types import LANGUAGES, Verdict
+from nazar.types import LANGUAGES, Narrative, Verdict
 
 # Which languages a post's reader likely reads, in order of preference. Most Kazakh speakers
 # read Russian (bilingual country) and English is the common second language of the others;
@@ -72,11 +75,26 @@ class Suggestion:
 
 @dataclass(slots=True)
 class Post:
-    """What the ranking needs to know about a post."""
+    """What the ranking needs to know about a post.
+
+    ``themes`` are named in each suggestion's reason; ``weights`` (theme -> probability, as
+    in ``Narrative.weights``) rank the items when the detector found the themes. Without
+    weights every theme in ``themes`` counts fully: themes a person chose are certain.
+    """
 
     text: str
     lang: str
     themes: list[str]
+    weights: dict[str, float] | None = None
+
+    @classmethod
+    def from_narrative(cls, text: str, narrative: Narrative) -> Post:
+        return cls(text, narrative.lang, list(narrative.themes), dict(narrative.weights))
+
+    def theme_weights(self) -> dict[str, float]:
+        if self.weights is None:
+            return dict.fromkeys(self.themes, 1.0)
+        return {t: w for t, w in self.weights.items() if w > 0}
 
 
 def reader_languages(lang: str) -> tuple[str, ...]:
@@ -210,11 +228,12 @@ def _item_text(item: CounterItem) -> str:
     return f"{item.title}. {item.summary}"
 
 
-def _theme_overlap(post: set[str], item: list[str]) -> tuple[float, list[str]]:
-    shared = [t for t in item if t in post]
-    if not post or not item or not shared:
-        return 0.0, shared
-    return len(shared) / math.sqrt(len(post) * len(item)), shared
+def _theme_overlap(post: dict[str, float], item: list[str]) -> float:
+    """Cosine between the post's theme weights and the item's themes (each weighing 1)."""
+    shared = sum(post.get(t, 0.0) for t in item)
+    if not shared:
+        return 0.0
+    return shared / math.sqrt(sum(w * w for w in post.values()) * len(item))
 
 
 def _why(shared: list[str], post: Post, lang: str, raw_sim: float, closeness: float) -> str:
@@ -282,12 +301,14 @@ class Suggester:
         cand_sims = np.array([float(sims[j]) for j, _, _ in candidates])
         lo, hi = float(cand_sims.min()), float(cand_sims.max())
         closeness = (cand_sims - lo) / (hi - lo) if hi - lo > 1e-9 else np.zeros_like(cand_sims)
-        post_themes = set(post.themes)
+        weights = post.theme_weights()
+        named = set(post.themes)
         scored = []
         for (j, lang, weight), raw, close in zip(candidates, cand_sims, closeness, strict=True):
             item = self.items[j]
-            overlap, shared = _theme_overlap(post_themes, item.themes)
-            if post_themes:
+            overlap = _theme_overlap(weights, item.themes)
+            shared = [t for t in item.themes if t in named]
+            if weights:
                 base = THEME_WEIGHT * overlap + SIMILARITY_WEIGHT * float(close)
             else:
                 base = float(close)  # nothing to match on but the content
@@ -335,6 +356,7 @@ def suggest(
     ``narratives`` (``detector=`` or the shipped one): a post's narrative, whatever its
     label. For many posts, build a ``Suggester`` once instead.
     """
+    weights = None  # themes from a verdict or the caller count fully
     if isinstance(post, Verdict):
         themes = list(post.themes) if themes is None else themes
         lang = post.lang if lang is None else lang
@@ -342,8 +364,10 @@ def suggest(
     else:
         body = post
         if themes is None or lang is None:
-            found_lang, found = (detector or _default_detector()).narratives([post])[0]
-            themes = found if themes is None else themes
-            lang = found_lang if lang is None else lang
+            found = (detector or _default_detector()).narratives([post])[0]
+            if themes is None:
+                weights = found.weights
+            themes = found.themes if themes is None else themes
+            lang = found.lang if lang is None else lang
     suggester = Suggester(catalogue, similarity=similarity, encoder=encoder, statuses=statuses)
-    return suggester.suggest(body, lang or "und", list(themes or []), k)
+    return suggester.suggest_many([Post(body, lang or "und", list(themes or []), weights)], k)[0]

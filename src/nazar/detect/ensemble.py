@@ -45,13 +45,13 @@ from nazar.detect.pipeline import (
     THEME_THRESHOLD,
     THEMED_LABELS,
     Detector,
-    pick_themes,
+    narrative_of,
     prepare,
 )
 from nazar.detect.semantic import SemanticHead, embed
 from nazar.paths import nazar_home
 from nazar.records import InputError
-from nazar.types import LANGUAGES, POSITIVE_LABEL, Item, Verdict
+from nazar.types import LANGUAGES, POSITIVE_LABEL, Item, Narrative, Verdict
 
 MODES = ("routed", "full", "fast")
 DEFAULT_MODE = "fast"
@@ -280,7 +280,7 @@ class EnsembleDetector:
     def threshold(self) -> float:
         return self.detector.threshold
 
-    def narratives(self, texts: list[str]) -> list[tuple[str, list[str]]]:
+    def narratives(self, texts: list[str]) -> list[Narrative]:
         """Language and themes of each text, whatever its label (as ``Detector.narratives``),
         from the char model and the semantic head together when the encoder is available."""
         head = self._load_narrative_head()
@@ -296,7 +296,7 @@ class EnsembleDetector:
         proba = (char_p + head.theme_proba(vectors)) / 2.0
         names = self.detector.model.themes
         return [
-            (lang, pick_themes(names, row, cues, JOINT_NARRATIVE_THRESHOLD))
+            narrative_of(lang, names, row, cues, JOINT_NARRATIVE_THRESHOLD)
             for lang, row, cues in zip(langs, proba, cue_themes, strict=True)
         ]
 

@@ -25,7 +25,7 @@ from nazar.detect.model import NgramClassifier
 from nazar.paths import user_model_path
 from nazar.records import InputError, batched
 from nazar.text import NormalizedText, identify_language, normalize
-from nazar.types import POSITIVE_LABEL, Evidence, Item, Verdict
+from nazar.types import POSITIVE_LABEL, Evidence, Item, Narrative, Verdict
 
 # Precision first (TAXONOMY.md): flag only when the calibrated probability is at least 0.7;
 # wrongly flagging worship or journalism harms the people the system exists to protect.
@@ -93,23 +93,35 @@ def _content_weight(prep: Prepared) -> float:
     voice to judge: the model would answer with its label prior, which for tweets leans
     towards the tweet-heavy propaganda class. Such texts are pulled towards ``other``, the
     more the shorter; a text with no letters at all (emoji, digits) is ``other`` outright.
+    Words are counted once each: a chant that repeats one or two words ("يا شريفه يا شريفه
+    يا شريفه") says no more than the words themselves, but its repeated n-grams would let the
+    label prior speak ever louder.
     """
     text = strip_artifacts(prep.normalized.text)
     if not any(c.isalpha() for c in text):
         return 0.0
-    n_words = len(WORD_RE.findall(text))
+    n_words = len(set(WORD_RE.findall(text)))
     # A group's name alone is not a voice (reporters name groups too); other cues are.
     if n_words >= MIN_WORDS or any(h.cue.pro and h.cue.cue != "group_name" for h in prep.hits):
         return 1.0
     return (n_words / MIN_WORDS) ** 2
 
 
-def pick_themes(
-    names: Sequence[str], proba: np.ndarray, cue_themes: Sequence[str], threshold: float
-) -> list[str]:
-    """Themes with probability >= ``threshold``, most likely first, then the cues' others."""
+def narrative_of(
+    lang: str,
+    names: Sequence[str],
+    proba: np.ndarray,
+    cue_themes: Sequence[str],
+    threshold: float,
+) -> Narrative:
+    """Themes with probability >= ``threshold``, most likely first, then the cues' others;
+    weights are the probabilities, a cue's theme raised to the threshold."""
     themes = [names[k] for k in np.argsort(-proba, kind="stable") if proba[k] >= threshold]
-    return themes + [t for t in cue_themes if t not in themes]
+    themes += [t for t in cue_themes if t not in themes]
+    weights = {name: round(float(p), 4) for name, p in zip(names, proba, strict=True)}
+    for theme in cue_themes:
+        weights[theme] = max(weights.get(theme, 0.0), threshold)
+    return Narrative(lang, themes, weights)
 
 
 def _column_major_weights(model: NgramClassifier) -> None:
@@ -223,7 +235,7 @@ class Detector:
             )
         return verdicts
 
-    def narratives(self, texts: list[str]) -> list[tuple[str, list[str]]]:
+    def narratives(self, texts: list[str]) -> list[Narrative]:
         """Language and themes of each text, whatever its label.
 
         ``classify`` reports themes only for texts it labels ``violent_extremist`` or
@@ -234,7 +246,7 @@ class Detector:
         """
         langs, proba, cue_themes = self.narrative_scores(texts)
         return [
-            (lang, pick_themes(self.model.themes, row, cues, NARRATIVE_THRESHOLD))
+            narrative_of(lang, self.model.themes, row, cues, NARRATIVE_THRESHOLD)
             for lang, row, cues in zip(langs, proba, cue_themes, strict=True)
         ]
 

@@ -246,3 +246,28 @@ def test_narratives_fall_back_to_the_char_model_without_an_encoder(detector, bun
     ens = EnsembleDetector(detector, bundle, mode="fast", encoder=BrokenEncoder())
     assert ens.narratives(ALL_TEXTS) == detector.narratives(ALL_TEXTS)
     assert "char themes only" in capsys.readouterr().err
+
+
+def test_theme_only_rows_teach_the_heads_themes_not_its_labels(detector):
+    """Rows from the theme-only corpus files reach the head's theme taggers alone: its labels,
+    calibration and bank of nearest examples are the same with and without them."""
+    records = tiny_records()
+    X = np.stack([fake_vector(r.text + str(k)) for k, r in enumerate(records)])
+    verdicts = detector.classify_texts([r.text for r in records])
+    char = np.array([[v.scores[lab] for lab in LABELS] for v in verdicts])
+    for r in records[:3]:
+        r.themes = ["call_to_join"]
+    utopia = [
+        LabelledText(f"utopia {i}", POSITIVE_LABEL, "en", ["utopia_governance"], themes_only=True)
+        for i in range(6)
+    ]
+    direction = fake_vector("life under the group is just")
+    U = np.stack([direction + 0.05 * fake_vector(r.text) for r in utopia])
+    U /= np.linalg.norm(U, axis=1, keepdims=True)
+    plain = fit_bundle(records, records, X, detector, "fake", char_oof=char)
+    more = fit_bundle(records, records, X, detector, "fake", char_oof=char, theme_rows=(utopia, U))
+    k = more.head.themes.index("utopia_governance")
+    assert plain.head.theme_proba(direction[None])[0, k] < 0.01  # never saw the theme
+    assert more.head.theme_proba(direction[None])[0, k] > 0.5
+    assert np.array_equal(plain.head.coef_, more.head.coef_)
+    assert np.array_equal(plain.head.bank_ids, more.head.bank_ids)

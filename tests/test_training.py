@@ -139,3 +139,42 @@ def test_translations_are_held_out_with_their_originals() -> None:
         original = rows[r.id.split(":", 1)[1]]
         assert original.label == r.label and original.themes == r.themes, r.id
         assert in_test_split(corpus_split_key(r)) == in_test_split(corpus_split_key(original))
+
+
+def test_themes_only_rows_teach_themes_but_not_labels(tmp_path: Path) -> None:
+    from nazar.detect.training import LabelledText
+
+    base = load_labelled_jsonl(small_set(tmp_path, 60))
+    probe = "zorblat quixing vembrode"
+
+    def extra(themes_only: bool) -> list[LabelledText]:
+        return [
+            LabelledText(
+                f"{probe} {i}", "news", "en", ["utopia_governance"], themes_only=themes_only
+            )
+            for i in range(40)
+        ]
+
+    as_labels = train_model(base + extra(False), model=NgramClassifier(features=SMALL))
+    themes_only = train_model(base + extra(True), model=NgramClassifier(features=SMALL))
+    news = as_labels.labels.index("news")
+    utopia = themes_only.themes.index("utopia_governance")
+    # As label rows the made-up words become news; as theme-only rows they do not...
+    assert as_labels.predict_proba([probe])[0, news] > 0.8
+    assert themes_only.predict_proba([probe])[0, news] < 0.5
+    # ...but they still teach the theme tagger.
+    assert themes_only.theme_proba(themes_only.transform([probe]))[0, utopia] > 0.8
+
+
+def test_theme_only_corpus_files_exist_and_are_marked() -> None:
+    """Each THEMES_ONLY_FILES pattern names files that exist, and only their rows are marked."""
+    from fnmatch import fnmatch
+
+    from nazar.detect.build_default import THEMES_ONLY_FILES, project_corpus
+
+    rows = project_corpus()
+    for pattern in THEMES_ONLY_FILES:
+        assert any(fnmatch(r.source.split("/")[-1], pattern) for r in rows), pattern
+    for r in rows:
+        name = r.source.split("/")[-1]
+        assert r.themes_only == any(fnmatch(name, p) for p in THEMES_ONLY_FILES), r.id

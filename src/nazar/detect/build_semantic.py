@@ -170,8 +170,11 @@ def fit_bundle(
     detector: Detector,
     encoder_id: str,
     char_oof: np.ndarray | None = None,
+    theme_rows: tuple[list[LabelledText], np.ndarray] | None = None,
 ) -> SemanticBundle:
-    """Fit head, stacker and routing from the training split (see the module docstring)."""
+    """Fit head, stacker and routing from the training split (see the module docstring).
+
+    ``theme_rows`` (records and their vectors) teach the head's theme taggers only."""
     labels = detector.model.labels
     y = np.array([labels.index(r.label) for r in sub])
     w = balanced_weights(sub)
@@ -185,6 +188,7 @@ def fit_bundle(
         ids=[r.id for r in sub],
         encoder_id=encoder_id,
         folds=folds,
+        theme_rows=_theme_only_rows(sub, theme_rows),
     )
     assert head.oof_proba_ is not None
     sem_lp = np.log(np.clip(head.oof_proba_, 1e-12, 1.0))
@@ -232,6 +236,18 @@ def fit_bundle(
     return SemanticBundle(head, stacker, Routing(band=band), detector.version, metrics)
 
 
+def _theme_only_rows(
+    sub: list[LabelledText], rows: tuple[list[LabelledText], np.ndarray] | None
+) -> tuple[np.ndarray, list[list[str]], np.ndarray] | None:
+    """Vectors, themes and weights of the theme-only rows, weighed as if they were in ``sub``
+    (each language-label cell the same in all, as for the labelled rows)."""
+    if not rows or not rows[0]:
+        return None
+    records, vectors = rows
+    w = balanced_weights(list(sub) + list(records))[len(sub) :]
+    return vectors, [r.themes for r in records], w
+
+
 def _f1(gold: np.ndarray, pred: np.ndarray) -> float:
     tp = float((gold & pred).sum())
     return 2 * tp / max(float(gold.sum() + pred.sum()), 1.0)
@@ -245,13 +261,24 @@ def main(argv: list[str] | None = None) -> int:
     from nazar.embed.encoder import load_encoder
 
     train, _ = collect()
-    fill_languages(train)
+    # Theme-only rows (build_default.THEMES_ONLY_FILES) teach the head's theme taggers, not
+    # its labels, its stacker or its bank of nearest examples.
+    theme_only = [r for r in train if r.themes_only and r.themes]
+    train = [r for r in train if not r.themes_only]
+    fill_languages(train + theme_only)
     sub = semantic_subset(train)
-    print(f"semantic head: {len(sub):,} of {len(train):,} training texts", file=sys.stderr)
+    print(
+        f"semantic head: {len(sub):,} of {len(train):,} training texts, "
+        f"{len(theme_only):,} more for themes",
+        file=sys.stderr,
+    )
     detector = Detector.load(SHIPPED_CHAR)
     encoder = load_encoder()
     vectors = embed([r.text for r in sub], encoder=encoder)
-    bundle = fit_bundle(train, sub, vectors, detector, encoder.model_id)
+    theme_vectors = embed([r.text for r in theme_only], encoder=encoder)
+    bundle = fit_bundle(
+        train, sub, vectors, detector, encoder.model_id, theme_rows=(theme_only, theme_vectors)
+    )
     bundle.save(args.output)
     print(json.dumps(bundle.metrics, indent=2))
     print(f"wrote {args.output} ({bundle.version})")

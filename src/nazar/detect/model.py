@@ -78,14 +78,20 @@ class NgramClassifier:
         cue_tokens: list[list[str]] | None = None,
         themes: list[list[str]] | None = None,
         progress: Any = None,
+        theme_weight: np.ndarray | None = None,
     ) -> NgramClassifier:
+        """Fit labels (rows of zero ``sample_weight`` are left out of them), calibration and,
+        with ``themes``, the theme taggers (weighted by ``theme_weight``, default the same)."""
         from sklearn.model_selection import StratifiedKFold
 
         step = progress or (lambda _msg: None)
         y = np.array([self.labels.index(label) for label in labels])
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
-        X = self.featurizer.fit_transform(texts, cue_tokens)
+        X_all = self.featurizer.fit_transform(texts, cue_tokens)
         step("features")
+        theme_w = w if theme_weight is None else np.asarray(theme_weight, float)
+        labelled = np.flatnonzero(w > 0)
+        X, y, w = X_all[labelled], y[labelled], w[labelled]
 
         # Out-of-fold logits for calibration, then the final model on all data.
         oof = np.zeros((len(y), len(self.labels)))
@@ -108,7 +114,7 @@ class NgramClassifier:
         step("final model")
 
         if themes is not None:
-            self._fit_themes(X, themes, w)
+            self._fit_themes(X_all, themes, theme_w)
         step("themes")
         self.info.n_train = len(y)
         self.info.params = {

@@ -125,9 +125,14 @@ class SemanticHead:
         ids: Sequence[str] | None = None,
         encoder_id: str = "",
         folds: np.ndarray | None = None,
+        theme_rows: tuple[np.ndarray, Sequence[Sequence[str]], np.ndarray] | None = None,
     ) -> SemanticHead:
         """Fit on unit vectors ``X``; ``folds`` (a fold number per row) groups related rows
-        (one account's tweets) into one calibration fold; default: stratified folds."""
+        (one account's tweets) into one calibration fold; default: stratified folds.
+
+        ``theme_rows`` (vectors, themes, weights): more rows for the theme taggers only, such
+        as the corpus files that must not teach labels (``build_default.THEMES_ONLY_FILES``).
+        """
         from sklearn.model_selection import StratifiedKFold  # training only: slow to import
 
         V = np.asarray(X, np.float64)
@@ -157,7 +162,13 @@ class SemanticHead:
         self.coef_ = coef.astype(np.float32)
         self.intercept_ = intercept.astype(np.float32)
         if themes is not None:
-            self._fit_themes(X, themes, w)
+            theme_X, theme_w, all_themes = X, w, list(themes)
+            if theme_rows is not None:
+                extra_X, extra_themes, extra_w = theme_rows
+                theme_X = np.vstack([X, self._standardise(np.asarray(extra_X, np.float64))])
+                theme_w = np.concatenate([w, np.asarray(extra_w, float)])
+                all_themes += list(extra_themes)
+            self._fit_themes(theme_X, all_themes, theme_w)
         self._set_bank(V, y, list(ids) if ids is not None else [str(i) for i in range(len(y))])
         self.encoder_id = encoder_id
         self.info = {

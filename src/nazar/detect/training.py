@@ -35,6 +35,8 @@ class LabelledText:
     source: str = ""
     id: str = ""
     weight: float = 1.0  # relative weight inside its (lang, label) cell
+    # Teaches the theme taggers only, not the label (see build_default.THEMES_ONLY_FILES).
+    themes_only: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -143,10 +145,14 @@ def train_model(
     if progress:
         progress("normalised")
     model = model or NgramClassifier()
+    label_rows = [i for i, r in enumerate(records) if not r.themes_only]
+    label_weight = np.zeros(len(records))
+    label_weight[label_rows] = balanced_weights([records[i] for i in label_rows])
     model.fit(
         texts,
         [r.label for r in records],
-        sample_weight=balanced_weights(records),
+        sample_weight=label_weight,
+        theme_weight=balanced_weights(records),
         cue_tokens=cues,
         themes=[r.themes for r in records],
         progress=progress,

@@ -154,3 +154,36 @@ def test_suggest_uses_the_detectors_weights() -> None:
     # Themes the caller gives count fully, whatever the detector thinks.
     given = suggest("text", catalogue, k=2, detector=Stub(), similarity=_flat, themes=["takfir"])
     assert given[0].item_id == "t"
+
+
+class CountingEncoder:
+    model_id = "counting-test-encoder"
+    dim = 8
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def encode(self, texts, batch_size: int = 64) -> np.ndarray:
+        self.encoded += list(texts)
+        rng = [np.random.default_rng(sum(map(ord, t))).normal(size=self.dim) for t in texts]
+        return np.array([v / np.linalg.norm(v) for v in rng], dtype=np.float32)
+
+
+def test_encoder_similarity_reuses_the_detectors_embeddings(tmp_path) -> None:
+    """A post the ensemble embedded for its narratives is not encoded again for closeness."""
+    from nazar.counter.suggest import EncoderSimilarity
+    from nazar.detect.semantic import embed
+    from nazar.embed.cache import EmbeddingCache
+
+    enc = CountingEncoder()
+    cache = EmbeddingCache(enc.model_id, enc.dim, path=tmp_path / "cache.sqlite")
+    post = "RT @user: the martyr in paradise https://t.co/x"
+    narrative_vec = embed([post], encoder=enc, cache=cache)  # what the ensemble does first
+    sim = EncoderSimilarity(enc, cache=cache)
+    out = sim([post], ["item one", "item two"])
+    assert out.shape == (1, 2)
+    assert len(enc.encoded) == 3  # the post once, each item once
+    items = embed(["item one", "item two"], encoder=enc, cache=cache)
+    assert np.allclose(out[0], items @ narrative_vec[0], atol=1e-6)
+    sim([post], ["item one", "item two"])  # items are kept, the post comes from the cache
+    assert len(enc.encoded) == 3

@@ -174,23 +174,30 @@ class LexicalSimilarity:
 class EncoderSimilarity:
     """Cosine of sentence embeddings (any encoder with ``encode(list[str]) -> L2-normalised``).
 
-    Item embeddings are computed once and kept, so ranking many posts encodes each item once.
+    Texts are embedded as the detector embeds them (``nazar.detect.semantic.embed``: the same
+    cleaned input, through the embedding cache), so a post whose narratives the ensemble just
+    found is not encoded a second time. Item embeddings are also kept in memory, so ranking
+    many posts looks each item up once.
     """
 
-    def __init__(self, encoder: Any) -> None:
+    def __init__(self, encoder: Any, cache: Any = None) -> None:
         self.encoder = encoder
-        self._cache: dict[str, np.ndarray] = {}
+        self.cache = cache  # an EmbeddingCache, None for the encoder's own, False for none
+        self._items: dict[str, np.ndarray] = {}
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        from nazar.detect.semantic import embed
+
+        return embed(list(texts), encoder=self.encoder, cache=self.cache)
 
     def __call__(self, posts: Sequence[str], items: Sequence[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(items) if t not in self._cache]
+        missing = [t for t in dict.fromkeys(items) if t not in self._items]
         if missing:
-            for text, vec in zip(missing, self.encoder.encode(list(missing)), strict=True):
-                self._cache[text] = np.asarray(vec, dtype=np.float32)
+            self._items.update(zip(missing, self._embed(missing), strict=True))
         if not posts or not items:
             return np.zeros((len(posts), len(items)), dtype=np.float32)
-        item_mat = np.stack([self._cache[t] for t in items])
-        post_mat = np.asarray(self.encoder.encode(list(posts)), dtype=np.float32)
-        return post_mat @ item_mat.T
+        item_mat = np.stack([self._items[t] for t in items])
+        return self._embed(posts) @ item_mat.T
 
 
 @lru_cache(maxsize=1)

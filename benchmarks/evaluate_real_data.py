@@ -7,7 +7,9 @@ Sets (none seen in training; see src/nazar/detect/build_default.py for the split
 - Arabic tweets, pro-ISIS accounts vs random: the held-out accounts' Arabic tweets against
   OSACT4 random Arabic tweets (evaluation-only data), F1 of `flagged`;
 - false-positive tests on evaluation-only data: OSACT4 and L-HSAB Arabic tweets, Russian
-  everyday posts (all, and those crowd-scored as about terrorism or religion).
+  everyday posts (all, and those crowd-scored as about terrorism or religion), and Quran verses
+  in five languages outside the four that training never saw (Italian, Portuguese, Norwegian,
+  Malayalam, Japanese).
 Baselines in the same run: a 21-term ISIS keyword list, and a char TF-IDF model trained on the
 shared data alone (ISIS-account tweets vs Kazakh news), as the issue describes.
 
@@ -92,7 +94,25 @@ def build_sets() -> dict[str, list[dict]]:
         for r in ru
         if (r["religion"] or 0) >= 0.5
     ]
+    sets["fp_quran_unseen_languages"] = quran_in_unseen_languages()
     return sets
+
+
+def quran_in_unseen_languages(per_lang: int = 400) -> list[dict]:
+    """Quran verses in languages outside the four that no training saw in any form
+    (``QURAN_UNSEEN_LANGUAGES``): religious text in a language the model never learnt."""
+    import random
+
+    from nazar.detect.build_default import QURAN_UNSEEN_LANGUAGES, quran_verses
+
+    verses = quran_verses()
+    sample = random.Random(5).sample(range(len(verses)), per_lang)
+    return [
+        {"text": verses[i][key][:600], "label": "religious", "lang": lang}
+        for key, lang in QURAN_UNSEEN_LANGUAGES.items()
+        for i in sample
+        if verses[i].get(key)
+    ]
 
 
 def keyword_flags(texts: list[str]) -> np.ndarray:

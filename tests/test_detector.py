@@ -73,6 +73,18 @@ def test_the_label_prior_alone_does_not_make_propaganda(detector) -> None:
     assert claim.flagged
 
 
+def test_worship_in_languages_outside_the_four_is_not_flagged(detector) -> None:
+    """The only texts of other languages the model once saw were pro-ISIS tweets, and it
+    flagged most Quran verses in Turkish and German. Everyday prayers there are not propaganda."""
+    prayers = [
+        "Allah'ım, anneme ve babama rahmet eyle, onları bağışla ve bize sabır ver.",
+        "Heute Abend beten wir gemeinsam in der Moschee für die Kranken unserer Gemeinde.",
+        "Ramazan ayınız mübarek olsun, Allah oruçlarımızı ve dualarımızı kabul etsin.",
+    ]
+    for verdict in detector.classify_texts(prayers):
+        assert not verdict.flagged, verdict
+
+
 def test_verdict_to_dict_writes_every_field() -> None:
     """``to_dict`` is written out by hand (for speed): a field added to ``Verdict`` must not be
     silently left out of the CLI's output."""

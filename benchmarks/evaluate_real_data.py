@@ -98,21 +98,17 @@ def build_sets() -> dict[str, list[dict]]:
     return sets
 
 
-def quran_in_unseen_languages(per_lang: int = 400) -> list[dict]:
+def quran_in_unseen_languages() -> list[dict]:
     """Quran verses in languages outside the four that no training saw in any form
     (``QURAN_UNSEEN_LANGUAGES``): religious text in a language the model never learnt."""
-    import random
+    from nazar.detect.build_default import (
+        QURAN_UNSEEN_LANGUAGES,
+        other_language_verses,
+        quran_verses,
+    )
 
-    from nazar.detect.build_default import QURAN_UNSEEN_LANGUAGES, quran_verses
-
-    verses = quran_verses()
-    sample = random.Random(5).sample(range(len(verses)), per_lang)
-    return [
-        {"text": verses[i][key][:600], "label": "religious", "lang": lang}
-        for key, lang in QURAN_UNSEEN_LANGUAGES.items()
-        for i in sample
-        if verses[i].get(key)
-    ]
+    rows = other_language_verses(quran_verses(), QURAN_UNSEEN_LANGUAGES, seed=5)
+    return [r.to_dict() for r in rows]
 
 
 def keyword_flags(texts: list[str]) -> np.ndarray:

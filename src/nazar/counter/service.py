@@ -28,6 +28,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from nazar.counter.catalogue import CounterItem, starter_catalogue, validate_record
+from nazar.counter.suggest import Post
 from nazar.store.counter_models import COUNTER_EVENTS, MAX_COUNTER_ID, CounterEvent, CounterRecord
 from nazar.store.db import utcnow
 from nazar.store.models import Item
@@ -377,16 +378,11 @@ def catalogue_version(session: Session) -> tuple[Any, ...]:
     return (where, how, SOURCE_DATABASE, int(count), newest.isoformat() if newest else None)
 
 
-@dataclass
-class PostInfo:
-    """The post suggestions are made for: its text, language and narratives."""
+@dataclass(slots=True)
+class PostInfo(Post):
+    """The post suggestions are made for (text, language, narratives) and its stored item."""
 
-    text: str
-    lang: str
-    themes: list[str]
     item_id: int | None = None
-    # The detector's probability of each theme, when the detector found the themes.
-    weights: dict[str, float] | None = None
 
 
 def post_for_item(
@@ -414,7 +410,7 @@ def post_for_item(
         if not themes:
             themes, weights = found.themes, found.weights
         lang = lang or found.lang
-    return PostInfo(text, lang or "und", themes, item.id, weights)
+    return PostInfo(text, lang or "und", themes, weights, item_id=item.id)
 
 
 def post_for_text(
@@ -435,12 +431,9 @@ def post_for_text(
 
 def suggest_for(session: Session, post: PostInfo, k: int = 5) -> tuple[list[Any], str]:
     """The top ``k`` approved catalogue items for a post, and the catalogue's source."""
-    from nazar.counter.suggest import Post
-
     suggester, catalogue, lock = SUGGESTERS.get(session)
-    ranked = Post(post.text, post.lang, post.themes, post.weights)
     with lock:
-        found = suggester.suggest_many([ranked], k)[0]
+        found = suggester.suggest_many([post], k)[0]
     return found, catalogue.source
 
 
